@@ -1,0 +1,53 @@
+import { type Currency, currencies, type Database } from "@tally/db";
+import { and, asc, eq } from "drizzle-orm";
+import { MAX_SCALE } from "../amounts.ts";
+import { TallyError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { pgCode } from "../transaction.ts";
+
+export interface NewCurrency {
+  name: string;
+  emoji?: string | null | undefined;
+  isDefault?: boolean | undefined;
+  allowNegative?: boolean | undefined;
+  scale?: number | undefined;
+}
+
+export async function createCurrency(db: Database, realmId: string, input: NewCurrency): Promise<Currency> {
+  const name = input.name.trim();
+  if (!name || name.length > 64) throw new TallyError("VALIDATION", "A currency name is 1-64 characters.");
+  const scale = input.scale ?? 0;
+  if (!Number.isInteger(scale) || scale < 0 || scale > MAX_SCALE) {
+    throw new TallyError("VALIDATION", `A currency scale is a whole number from 0 to ${MAX_SCALE}.`);
+  }
+  try {
+    return await db.transaction(async (tx) => {
+      if (input.isDefault) {
+        await tx
+          .update(currencies)
+          .set({ isDefault: false })
+          .where(and(eq(currencies.realmId, realmId), eq(currencies.isDefault, true)));
+      }
+      const [currency] = await tx
+        .insert(currencies)
+        .values({
+          id: newId(),
+          realmId,
+          name,
+          emoji: input.emoji ?? null,
+          isDefault: input.isDefault ?? false,
+          allowNegative: input.allowNegative ?? false,
+          scale,
+        })
+        .returning();
+      if (!currency) throw new Error("currency insert returned nothing");
+      return currency;
+    });
+  } catch (error) {
+    if (pgCode(error) === "23505") throw new TallyError("CONFLICT", `A currency named "${name}" already exists.`);
+    throw error;
+  }
+}
+
+export const listCurrencies = (db: Database, realmId: string): Promise<Currency[]> =>
+  db.select().from(currencies).where(eq(currencies.realmId, realmId)).orderBy(asc(currencies.createdAt));

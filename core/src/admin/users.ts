@@ -1,0 +1,126 @@
+import { type Account, accounts, type Database } from "@tally/db";
+import { and, asc, eq, gt, or, type SQL } from "drizzle-orm";
+import type { WriteContext } from "../context.ts";
+import { TallyError } from "../errors.ts";
+import { normalizeIdentifier } from "../identities.ts";
+import { newId } from "../ids.ts";
+import { moveInto } from "../ledger/link-credential.ts";
+import { type Page, pageSize } from "../queries/history.ts";
+import { inTransaction, pgCode } from "../transaction.ts";
+
+export interface UserInput {
+  userId?: string | undefined;
+  email?: string | null | undefined;
+  name?: string | null | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+}
+
+const USER_ID = /^[\w.@:+-]{1,128}$/;
+
+/**
+ * Creates a member account. With an email, the realm's `email` credential is linked to it (a ghost holding points
+ * for that address hands them over), so the credit-style and credential-style doors share one balance.
+ */
+export async function createUser(db: Database, ctx: WriteContext, input: UserInput): Promise<Account> {
+  const userId = input.userId ?? newId();
+  if (!USER_ID.test(userId)) {
+    throw new TallyError("VALIDATION", "A user_id is 1-128 letters, digits or . @ : + - _ characters.");
+  }
+  const email = input.email ? normalizeIdentifier("email", input.email) : undefined;
+  try {
+    return await inTransaction(db, async (tx) => {
+      const [account] = await tx
+        .insert(accounts)
+        .values({
+          id: newId(),
+          realmId: ctx.realmId,
+          kind: "member",
+          userId,
+          email: email?.value ?? null,
+          name: input.name ?? null,
+          metadata: input.metadata ?? null,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!account) throw new TallyError("CONFLICT", `A user with user_id "${userId}" already exists.`);
+      if (email) await moveInto(tx, ctx, email, account.id);
+      return account;
+    });
+  } catch (error) {
+    if (pgCode(error) === "23505") throw new TallyError("CONFLICT", `A user with user_id "${userId}" already exists.`);
+    throw error;
+  }
+}
+
+export async function getUser(db: Database, realmId: string, userId: string): Promise<Account> {
+  const [account] = await db
+    .select()
+    .from(accounts)
+    .where(and(eq(accounts.realmId, realmId), eq(accounts.userId, userId), eq(accounts.kind, "member")));
+  if (!account) throw new TallyError("NOT_FOUND", `No user with user_id "${userId}".`);
+  return account;
+}
+
+/** Updates name, email or metadata; a new email is linked like on creation (the old one stays linked). */
+export async function updateUser(
+  db: Database,
+  ctx: WriteContext,
+  userId: string,
+  input: Omit<UserInput, "userId">,
+): Promise<Account> {
+  const email = input.email ? normalizeIdentifier("email", input.email) : undefined;
+  return inTransaction(db, async (tx) => {
+    const current = await getUser(tx, ctx.realmId, userId);
+    const [account] = await tx
+      .update(accounts)
+      .set({
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.metadata !== undefined && { metadata: input.metadata }),
+        ...(email && { email: email.value }),
+        updatedAt: new Date(),
+      })
+      .where(eq(accounts.id, current.id))
+      .returning();
+    if (!account) throw new Error("user update returned nothing");
+    if (email && email.value !== current.email) await moveInto(tx, ctx, email, account.id);
+    return account;
+  });
+}
+
+/** Member accounts oldest first, in cursor pages. */
+export async function listUsers(
+  db: Database,
+  realmId: string,
+  query: { cursor?: string | undefined; limit?: number | undefined } = {},
+): Promise<Page<Account>> {
+  const limit = pageSize(query.limit);
+  const where: (SQL | undefined)[] = [eq(accounts.realmId, realmId), eq(accounts.kind, "member")];
+  if (query.cursor) {
+    const { createdAt, id } = decodeUserCursor(query.cursor);
+    where.push(or(gt(accounts.createdAt, createdAt), and(eq(accounts.createdAt, createdAt), gt(accounts.id, id))));
+  }
+  const rows = await db
+    .select()
+    .from(accounts)
+    .where(and(...where))
+    .orderBy(asc(accounts.createdAt), asc(accounts.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor:
+      rows.length > limit && last
+        ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString("base64url")
+        : null,
+  };
+}
+
+function decodeUserCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    const date = new Date(createdAt);
+    if (typeof id === "string" && !Number.isNaN(date.getTime())) return { createdAt: date, id };
+  } catch {}
+  throw new TallyError("VALIDATION", "The cursor is not valid; pass back nextCursor.");
+}

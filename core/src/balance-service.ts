@@ -1,0 +1,177 @@
+import type { Account, Currency, Database, LedgerEntry } from "@tally/db";
+import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
+import { ensureBootstrap } from "./admin/bootstrap.ts";
+import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
+import { createCurrency, listCurrencies, type NewCurrency } from "./admin/currencies.ts";
+import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
+import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
+import { parseAmount } from "./amounts.ts";
+import type { Subject, WriteContext } from "./context.ts";
+import { TallyError } from "./errors.ts";
+import type { Identifier } from "./identities.ts";
+import { adjustBalance, subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
+import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
+import type { BalanceChange } from "./ledger/balance-change.ts";
+import { findCredential } from "./ledger/ensure-credential.ts";
+import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
+import { transferPoints } from "./ledger/transfer-points.ts";
+import { type HistoryQuery, history, type Page } from "./queries/history.ts";
+import { leaderboard } from "./queries/leaderboard.ts";
+
+export interface AdjustRequest {
+  subject: Subject;
+  /** Whole units as a JSON number; converted exactly with the currency's scale. */
+  amount: number;
+  currencyId?: string | undefined;
+  description?: string | null | undefined;
+}
+
+export interface BalanceChangeResult extends BalanceChange {
+  currency: Currency;
+}
+
+/** How long a process trusts its copy of a realm's currencies; other processes' changes show up within this. */
+const CURRENCY_TTL_MS = 5_000;
+
+/**
+ * The one balance service every door calls. It holds the database handle and a short-lived cache of currencies,
+ * so a balance change costs one round trip. Every write takes a WriteContext (realm, initiator, door, idempotency key).
+ */
+export function createBalanceService(db: Database) {
+  const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
+
+  function realmCurrencies(realmId: string): Promise<Currency[]> {
+    const hit = currencyCache.get(realmId);
+    if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.list;
+    const list = listCurrencies(db, realmId);
+    currencyCache.set(realmId, { at: Date.now(), list });
+    list.catch(() => currencyCache.delete(realmId));
+    return list;
+  }
+
+  /** The realm's currency with this id, or its default one; NOT_FOUND when there is no such currency. */
+  async function currency(realmId: string, currencyId?: string | null): Promise<Currency> {
+    const list = await realmCurrencies(realmId);
+    const found = currencyId ? list.find((c) => c.id === currencyId) : list.find((c) => c.isDefault);
+    if (found) return found;
+    if (currencyId) {
+      // Created moments ago, perhaps by another process: look once more before saying no.
+      currencyCache.delete(realmId);
+      const fresh = (await realmCurrencies(realmId)).find((c) => c.id === currencyId);
+      if (fresh) return fresh;
+      throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
+    }
+    throw new TallyError("NOT_FOUND", "This realm has no default currency.");
+  }
+
+  return {
+    db,
+    currency,
+    currencies: realmCurrencies,
+
+    async adjust(ctx: WriteContext, request: AdjustRequest): Promise<BalanceChangeResult> {
+      const cur = await currency(ctx.realmId, request.currencyId);
+      const delta = parseAmount(request.amount, cur.scale);
+      const change = await adjustBalance(db, ctx, {
+        subject: request.subject,
+        currency: cur,
+        delta,
+        description: request.description,
+      });
+      return { ...change, currency: cur };
+    },
+
+    async transfer(
+      ctx: WriteContext,
+      request: {
+        from: Subject;
+        to: Subject;
+        amount: number;
+        currencyId?: string | undefined;
+        description?: string | null;
+      },
+    ) {
+      const cur = await currency(ctx.realmId, request.currencyId);
+      const amount = parseAmount(request.amount, cur.scale);
+      if (amount < 0n) throw new TallyError("INVALID_AMOUNT", "A transfer amount must be positive.");
+      const result = await transferPoints(db, ctx, { ...request, currency: cur, amount });
+      return { ...result, currency: cur };
+    },
+
+    async batch(
+      ctx: WriteContext,
+      items: { subject: Subject; amount: number; currencyId?: string | undefined; description?: string | null }[],
+    ) {
+      const planned: BatchItem[] = [];
+      for (const [index, item] of items.entries()) {
+        const cur = await currency(ctx.realmId, item.currencyId);
+        try {
+          planned.push({ ...item, currency: cur, delta: parseAmount(item.amount, cur.scale) });
+        } catch (error) {
+          if (error instanceof TallyError)
+            throw new TallyError(error.code, `Item ${index}: ${error.message}`, { index });
+          throw error;
+        }
+      }
+      const result = await applyBatch(db, ctx, planned);
+      const changes = planned.map((p, i) => ({ ...(result.changes[i] as BalanceChange), currency: p.currency }));
+      return { ...result, changes };
+    },
+
+    link: (ctx: WriteContext, identifier: Identifier, target: LinkTarget) =>
+      linkCredential(db, ctx, identifier, target),
+
+    /** A subject's balance; an unknown credential holds nothing yet and is NOT_FOUND. */
+    async balanceOf(realmId: string, subject: Subject, currencyId?: string | null) {
+      const cur = await currency(realmId, currencyId);
+      const state = await subjectBalance(db, realmId, subject, cur.id);
+      if (!state) throw subjectNotFound(subject);
+      return { ...state, currency: cur };
+    },
+
+    findCredential: (realmId: string, identifier: Identifier) => findCredential(db, realmId, identifier),
+
+    /** Ledger entries newest first; for a subject, NOT_FOUND when it does not exist. */
+    async history(realmId: string, query: HistoryQuery & { subject?: Subject }): Promise<Page<LedgerEntry>> {
+      if (!query.subject) return history(db, realmId, query);
+      const cur = await currency(realmId, query.currencyId);
+      const state = await subjectBalance(db, realmId, query.subject, cur.id);
+      if (!state) throw subjectNotFound(query.subject);
+      return history(db, realmId, { ...query, accountId: state.accountId });
+    },
+
+    async leaderboard(realmId: string, query: { currencyId?: string | undefined; take?: number; after?: string }) {
+      const cur = await currency(realmId, query.currencyId);
+      return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
+    },
+
+    createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
+    getRealm: (id: string) => getRealm(db, id),
+    listRealms: () => listRealms(db),
+
+    async createCurrency(realmId: string, input: NewCurrency): Promise<Currency> {
+      const created = await createCurrency(db, realmId, input);
+      currencyCache.delete(realmId);
+      return created;
+    },
+
+    createApiKey: (realmId: string, input: { name: string; key?: string }) => createApiKey(db, realmId, input),
+    authenticateApiKey: (key: string) => authenticateApiKey(db, key),
+    listApiKeys: (realmId: string) => listApiKeys(db, realmId),
+    revokeApiKey: (realmId: string, id: string) => revokeApiKey(db, realmId, id),
+
+    createUser: (ctx: WriteContext, input: UserInput): Promise<Account> => createUser(db, ctx, input),
+    getUser: (realmId: string, userId: string) => getUser(db, realmId, userId),
+    updateUser: (ctx: WriteContext, userId: string, input: Omit<UserInput, "userId">) =>
+      updateUser(db, ctx, userId, input),
+    listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
+
+    bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),
+    bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
+    listBindings: () => listBindings(db),
+
+    ensureBootstrap: (options?: { apiKey?: string | undefined }) => ensureBootstrap(db, options),
+  };
+}
+
+export type BalanceService = ReturnType<typeof createBalanceService>;

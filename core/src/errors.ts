@@ -1,0 +1,33 @@
+/**
+ * Stable error codes. Each door maps every code to its own wording in one exhaustive `switch`,
+ * so adding a code here fails to compile until every door handles it.
+ */
+export const errorCodes = [
+  "NOT_FOUND",
+  "INVALID_AMOUNT",
+  "INSUFFICIENT_BALANCE",
+  "BALANCE_LIMIT",
+  "IDEMPOTENCY_CONFLICT",
+  "FORBIDDEN",
+  "VALIDATION",
+  "CONFLICT",
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** An expected failure of a core operation: nothing was written when one is thrown. */
+export class TallyError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "TallyError";
+  }
+}
+
+export const isTallyError = (error: unknown): error is TallyError => error instanceof TallyError;
+
+export function notFound(what: string): TallyError {
+  return new TallyError("NOT_FOUND", `${what} not found.`);
+}

@@ -1,0 +1,11 @@
+export * from "./admin/bot-bindings.ts";
+export * from "./amounts.ts";
+export * from "./balance-service.ts";
+export * from "./context.ts";
+export * from "./errors.ts";
+export * from "./identities.ts";
+export { API_KEY_PREFIX } from "./ids.ts";
+export type { BalanceChange } from "./ledger/balance-change.ts";
+export type { LinkTarget } from "./ledger/link-credential.ts";
+export type { Page } from "./queries/history.ts";
+export type { LeaderboardRow } from "./queries/leaderboard.ts";

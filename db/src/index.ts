@@ -1,0 +1,3 @@
+export * from "./open-database.ts";
+export * from "./schema/index.ts";
+export type * from "./types.ts";

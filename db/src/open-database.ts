@@ -1,0 +1,74 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema/index.ts";
+
+export type Schema = typeof schema;
+/** One handle type for both drivers and for a transaction inside either. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface DatabaseOptions {
+  /** `postgres://…`; when absent, embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; `memory://` or absent keeps it in memory. */
+  dataDir?: string | undefined;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+export interface OpenDatabase {
+  db: Database;
+  driver: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
+
+// Two processes may start at once against one PostgreSQL; the advisory lock makes the second wait for the first.
+const MIGRATION_LOCK = 727_001;
+
+export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      // bigint columns come back as bigint, never as a lossy number
+      types: { bigint: postgres.BigInt },
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    try {
+      await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    }
+    return {
+      db,
+      driver: "postgres",
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const dataDir = options.dataDir && options.dataDir !== "memory://" ? options.dataDir : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir ? { dataDir } : {});
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
+  return {
+    db,
+    driver: "pglite",
+    close: () => client.close(),
+  };
+}
+
+/** Runs a raw statement and returns its rows: postgres.js answers with an array, PGlite with `{ rows }`. */
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
+}

@@ -1,0 +1,25 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { realms } from "./realms.ts";
+
+export const currencies = pgTable(
+  "currencies",
+  {
+    id: text("id").primaryKey(),
+    realmId: text("realm_id")
+      .notNull()
+      .references(() => realms.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    emoji: text("emoji"),
+    isDefault: boolean("is_default").notNull().default(false),
+    allowNegative: boolean("allow_negative").notNull().default(false),
+    scale: integer("scale").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("currencies_realm_idx").on(t.realmId),
+    uniqueIndex("currencies_realm_name_key").on(t.realmId, t.name),
+    // Exactly one default per realm: at most one by this index, at least one by core.
+    uniqueIndex("currencies_one_default_key").on(t.realmId).where(sql`${t.isDefault}`),
+  ],
+);

@@ -1,0 +1,7 @@
+import { pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+export const realms = pgTable("realms", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

@@ -1,0 +1,74 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A PostgreSQL cluster started from the machine's binaries on a free loopback port, for tests and benchmarks. */
+export interface ThrowawayPostgres {
+  url: string;
+  stop(): void;
+}
+
+function findBin(name: string): string {
+  const onPath = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
+  if (onPath) return onPath;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const candidate = join(root, v, "bin", name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} not found: install PostgreSQL (apt-get install postgresql) or set DATABASE_URL.`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export async function startThrowawayPostgres(settings: Record<string, string> = {}): Promise<ThrowawayPostgres> {
+  const initdb = findBin("initdb");
+  const pgCtl = findBin("pg_ctl");
+  const dir = mkdtempSync(join(tmpdir(), "tally-pg-"));
+  chmodSync(dir, 0o777);
+  const data = join(dir, "data");
+  const port = await freePort();
+  // initdb refuses to run as root; run the cluster as the postgres user then.
+  const asUser = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+  const run = (cmd: string, args: string[]) => {
+    const [bin, ...rest] = [...asUser, cmd, ...args];
+    execFileSync(bin as string, rest, { stdio: "pipe" });
+  };
+  run(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
+  const options = {
+    listen_addresses: "127.0.0.1",
+    port: String(port),
+    unix_socket_directories: dir,
+    max_connections: "300",
+    fsync: "off",
+    synchronous_commit: "off",
+    full_page_writes: "off",
+    ...settings,
+  };
+  const flags = Object.entries(options)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(" ");
+  run(pgCtl, ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", flags, "start"]);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
