@@ -1,0 +1,57 @@
+/**
+ * The platform-neutral contract between the chat doors and the shared /points logic.
+ * Each platform turns its input into a PointsCommand (Discord from typed options, Slack by parsing text),
+ * calls `runPointsCommand`, and renders the Reply in its own format (embed, Block Kit).
+ */
+
+/** Who a command is about. */
+export type Target =
+  /** A mention on the invoking platform: Discord user id, or Slack user id. */
+  | { kind: "member"; platform: "discord" | "slack"; id: string; isBot?: boolean; displayName?: string }
+  /** Explicit `discord:<snowflake>` typed from any platform. */
+  | { kind: "discord"; id: string }
+  /** Explicit `email:<address>`. */
+  | { kind: "email"; address: string }
+  /** Explicit `user:<user_id>`: a credit-style user. */
+  | { kind: "user"; userId: string };
+
+export type PointsCommand =
+  | { name: "give" | "take"; target: Target; amount: number; reason?: string; currencyId?: string }
+  | { name: "tip"; target: Target; amount: number; reason?: string; currencyId?: string }
+  | { name: "balance"; target?: Target; currencyId?: string }
+  | { name: "leaderboard"; currencyId?: string }
+  | { name: "history"; target?: Target; currencyId?: string }
+  | { name: "help" };
+
+export interface Invocation {
+  platform: "discord" | "slack";
+  /** Realm the guild/team is bound to (core `bindingFor`). */
+  realmId: string;
+  invoker: { id: string; displayName?: string; isManager: boolean };
+  /** Discord interaction id / Slack trigger_id, prefixed by platform so doors never collide. */
+  idempotencyKey: string;
+  command: PointsCommand;
+}
+
+/** What to show; platforms render it. Errors and refusals are always ephemeral. */
+export interface Reply {
+  visibility: "public" | "ephemeral";
+  kind: "success" | "error" | "info";
+  title: string;
+  /** Markdown-ish lines (both platforms render **bold** / *bold* differently: keep it plain or use `mention`). */
+  lines: string[];
+  fields?: { name: string; value: string }[];
+}
+
+/** A raw HTTP request the API server hands to a bot's HTTP transport (Discord interactions, Slack events). */
+export interface RawHttpRequest {
+  rawBody: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface RawHttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialised as JSON when an object, sent as-is when a string. */
+  body: unknown;
+}
