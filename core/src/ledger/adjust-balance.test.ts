@@ -31,7 +31,9 @@ describe("adjust", () => {
 
   it("refuses an overdraft and writes nothing", async () => {
     await core.adjust(ctx, { subject: alice, amount: 5 });
-    await expect(core.adjust(ctx, { subject: alice, amount: -6 })).rejects.toMatchObject({ code: "INSUFFICIENT_BALANCE" });
+    await expect(core.adjust(ctx, { subject: alice, amount: -6 })).rejects.toMatchObject({
+      code: "INSUFFICIENT_BALANCE",
+    });
     const page = await core.history("default", {});
     expect(page.items).toHaveLength(1);
   });
