@@ -26,6 +26,8 @@ export interface DatabaseOptions {
 export interface OpenDatabase {
   db: Database;
   driver: "postgres" | "pglite";
+  /** Resolves when the database answers a trivial query; for readiness checks. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
     return {
       db,
       driver: "postgres",
+      ping: async () => {
+        await client`select 1`;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -63,6 +68,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
   return {
     db,
     driver: "pglite",
+    ping: async () => {
+      await client.query("select 1");
+    },
     close: () => client.close(),
   };
 }

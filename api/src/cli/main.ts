@@ -1,0 +1,161 @@
+import { parseArgs } from "node:util";
+import { type BalanceService, createBalanceService, isTallyError, type WriteContext } from "@tally/core";
+import { openDatabase } from "@tally/db";
+import { registerCommands } from "@tally/discord-bot";
+import { parseEnv } from "../env.ts";
+
+/**
+ * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
+ * on the database the server uses (DATABASE_URL, else TALLY_DATA_DIR). Stop the server first when it runs on the
+ * embedded database: PGlite allows one process per data folder.
+ */
+const USAGE = `Usage: pnpm tally <command> [options] [--json]
+
+  realm create --name <name> [--id <id>]        create a realm with currency "points"
+  realm list
+  key create --realm <id> [--name <name>]        create an API key (shown once)
+  key list --realm <id>
+  key revoke --realm <id> --id <key id>
+  currency create --realm <id> --name <name> [--emoji <e>] [--scale <0-6>] [--allow-negative] [--default]
+  currency list --realm <id>
+  user create --realm <id> [--user-id <id>] [--email <email>] [--name <name>]
+  user list --realm <id>
+  bind discord --guild <guild id> --realm <id> [--manager-role <role id,…>]
+  bind slack --team <team id> --realm <id> [--manager-user <user id,…>]
+  bind list
+  discord register [--guild <guild id>]          register /points (globally, or in one guild at once)
+`;
+
+const options = {
+  name: { type: "string" },
+  id: { type: "string" },
+  realm: { type: "string" },
+  emoji: { type: "string" },
+  scale: { type: "string" },
+  "allow-negative": { type: "boolean" },
+  default: { type: "boolean" },
+  "user-id": { type: "string" },
+  email: { type: "string" },
+  guild: { type: "string" },
+  team: { type: "string" },
+  "manager-role": { type: "string" },
+  "manager-user": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
+
+class UsageError extends Error {}
+
+function need(flags: Flags, name: keyof Flags): string {
+  const value = flags[name];
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${String(name)} is required`);
+  return value;
+}
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const cli = (realmId: string): WriteContext => ({
+  realmId,
+  initiator: { type: "cli", id: process.env.USER ?? "cli" },
+  via: "cli",
+});
+
+type Command = (core: BalanceService, flags: Flags) => Promise<unknown>;
+
+const commands: Record<string, Command> = {
+  "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
+  "realm list": (core) => core.listRealms(),
+  "key create": async (core, f) => {
+    const { key, apiKey } = await core.createApiKey(need(f, "realm"), { name: f.name ?? "cli" });
+    return { key, id: apiKey.id, realmId: apiKey.realmId, name: apiKey.name, note: "shown once: store it now" };
+  },
+  "key list": async (core, f) => (await core.listApiKeys(need(f, "realm"))).map(({ keyHash: _hash, ...key }) => key),
+  "key revoke": async (core, f) => ({ revoked: await core.revokeApiKey(need(f, "realm"), need(f, "id")) }),
+  "currency create": (core, f) =>
+    core.createCurrency(need(f, "realm"), {
+      name: need(f, "name"),
+      emoji: f.emoji,
+      scale: f.scale === undefined ? undefined : Number(f.scale),
+      allowNegative: f["allow-negative"],
+      isDefault: f.default,
+    }),
+  "currency list": (core, f) => core.currencies(need(f, "realm")),
+  "user create": (core, f) =>
+    core.createUser(cli(need(f, "realm")), { userId: f["user-id"], email: f.email, name: f.name }),
+  "user list": async (core, f) => (await core.listUsers(need(f, "realm"), { limit: 100 })).items,
+  "bind discord": (core, f) =>
+    core.bindBot({
+      platform: "discord",
+      externalId: need(f, "guild"),
+      realmId: need(f, "realm"),
+      settings: { managerRoleIds: list(f["manager-role"]) ?? [] },
+    }),
+  "bind slack": (core, f) =>
+    core.bindBot({
+      platform: "slack",
+      externalId: need(f, "team"),
+      realmId: need(f, "realm"),
+      settings: { managerUserIds: list(f["manager-user"]) ?? [] },
+    }),
+  "bind list": (core) => core.listBindings(),
+};
+
+async function main(): Promise<number> {
+  const { values: flags, positionals } = parseArgs({ options, allowPositionals: true, strict: true });
+  const name = positionals.slice(0, 2).join(" ");
+  if (flags.help || positionals.length === 0) {
+    console.log(USAGE);
+    return 0;
+  }
+  const env = parseEnv();
+  if (name === "discord register") {
+    if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) {
+      throw new UsageError("set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register commands");
+    }
+    const result = await registerCommands({
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      apiUrl: env.DISCORD_API_URL,
+      guildId: flags.guild,
+    });
+    print({ registered: result ?? true, scope: flags.guild ? `guild ${flags.guild}` : "global" }, flags.json);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.TALLY_DATA_DIR, maxConnections: 1 });
+  try {
+    const core = createBalanceService(database.db);
+    const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+    if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);
+    print(await command(core, flags), flags.json);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+function print(value: unknown, json: boolean | undefined): void {
+  const text = JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), json ? undefined : 2);
+  console.log(text);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
+      console.error(`tally: ${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(
+      `tally: ${isTallyError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : error}`,
+    );
+    process.exit(1);
+  },
+);
