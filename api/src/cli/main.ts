@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
 import { type BalanceService, createBalanceService, isTallyError, type WriteContext } from "@tally/core";
 import { openDatabase } from "@tally/db";
-import { registerCommands } from "@tally/discord-bot";
 import { parseEnv } from "../env.ts";
 
 /**
@@ -118,6 +117,8 @@ async function main(): Promise<number> {
     if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) {
       throw new UsageError("set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register commands");
     }
+    // discord.js is loaded only for the one command that needs it
+    const { registerCommands } = await import("@tally/discord-bot");
     const result = await registerCommands({
       token: env.DISCORD_TOKEN,
       applicationId: env.DISCORD_APPLICATION_ID,
