@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { BalanceService } from "@tally/core";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { registerAuth } from "./plugins/auth.ts";
+import { HttpError, registerErrorHandler } from "./plugins/errors.ts";
+import { registerMetrics } from "./plugins/metrics.ts";
+import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts";
+import { creditUserRoutes } from "./routes/credit-users.ts";
+import { operationsRoutes } from "./routes/operations.ts";
+import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+
+export interface AppDeps {
+  core: BalanceService;
+  logger?: boolean | FastifyServerOptions["logger"];
+  /** Requests per window per API key; `false` turns the limit off (benchmarks). */
+  rateLimit?: { max: number; timeWindowMs: number } | false;
+  bodyLimit?: number;
+  /** Raw-body HTTP transports of the bots, mounted when present. */
+  discordInteractions?: RawHandler | undefined;
+  slackEvents?: RawHandler | undefined;
+  /** Throws when the database is unreachable (for /readyz). */
+  ready?: () => Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The HTTP surface of Tally as a Fastify instance, not yet listening (tests listen on port 0). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const logger =
+    deps.logger && typeof deps.logger === "object"
+      ? { ...deps.logger, redact: ["req.headers.authorization", "req.headers.cookie"] }
+      : (deps.logger ?? false);
+  const app = Fastify({
+    logger,
+    bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    requestIdHeader: false,
+    // Honour a caller's request id when it is sane, so logs can be joined across services.
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerErrorHandler(app);
+  registerAuth(app, deps.core);
+  registerMetrics(app);
+
+  const limit = deps.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
+  if (limit) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: "preHandler", // after authentication, so the limit is per API key
+      max: limit.max,
+      timeWindow: limit.timeWindowMs,
+      keyGenerator: (request) => request.apiKey?.id ?? request.ip,
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(
+          429,
+          "RATE_LIMITED",
+          `Too many requests: at most ${context.max} per ${context.after}. Retry later.`,
+        ),
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Tally API", description: "Points and credits ledger", version: "1.0.0" },
+      components: { securitySchemes: { BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "API Key" } } },
+      security: [{ BearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", uiHooks: {} });
+
+  operationsRoutes(app, deps.ready);
+  creditUserRoutes(app, deps.core);
+  realmCredentialRoutes(app, deps.core);
+  realmLedgerRoutes(app, deps.core);
+  botTransportRoutes(app, deps);
+  return app;
+}
