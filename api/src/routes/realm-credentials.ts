@@ -18,7 +18,11 @@ const identifierQuery = z.object({
   value: z.string().min(1).max(256),
   source: z.string().max(64).optional(),
 });
-const amount = z.number().int().describe("Whole units: positive adds, negative deducts");
+// Not .int(): zod's int also caps at 2^53-1, and an amount past the safe range is core's INVALID_AMOUNT (422).
+const amount = z
+  .number()
+  .refine(Number.isInteger, { message: "amount must be an integer" })
+  .describe("Whole units: positive adds, negative deducts");
 const pointId = z.string().max(64).optional().describe("Realm point (currency) id; the realm's default when omitted");
 const balanceResponse = z.object({
   credentialId: z.string(),
