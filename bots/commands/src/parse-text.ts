@@ -1,0 +1,185 @@
+import type { PointsCommand, Target } from "./contract.ts";
+
+/**
+ * The `/points` TEXT grammar, for platforms whose commands arrive as one string (Slack). Discord builds the same
+ * PointsCommand from typed options instead. Mentions are expected escaped, as Slack sends them when the command has
+ * `should_escape: true`: `<@U123>` or `<@U123|name>`.
+ */
+
+export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
+  give: "/points give <@user> <amount> [reason]",
+  take: "/points take <@user> <amount> [reason]",
+  tip: "/points tip <@user> <amount> [reason]",
+  balance: "/points balance [@user]",
+  leaderboard: "/points leaderboard",
+  history: "/points history [@user]",
+};
+
+const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "help"] as const;
+const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
+const MAX_REASON = 200;
+const MAX_USER_ID = 256;
+const CURRENCY_ID = /^[\w.-]{1,64}$/;
+
+type Parsed = PointsCommand | { error: string };
+
+// Escaped entities (`<@U1|ada>`, `<mailto:a@b.c|a@b.c>`) may contain spaces, so they are single tokens.
+const TOKEN = /(?:<[^<>]*>|[^\s<])+|</g;
+
+function tokenize(text: string): string[] {
+  return [...text.matchAll(TOKEN)].map((m) => m[0]);
+}
+
+/** Slack escapes `&`, `<` and `>` in free text; reasons are stored as the person typed them. */
+function unescapeEntities(text: string): string {
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
+export function parsePointsText(text: string): Parsed {
+  const tokens = tokenize(text);
+  const options = extractCurrency(tokens);
+  if ("error" in options) return options;
+  const { rest, currencyId } = options;
+  const [head, ...args] = rest;
+  if (!head) return currencyId ? { error: "Say what to do before --currency, e.g. `/points balance`." } : help();
+  const name = head.toLowerCase();
+  if (!isSubcommand(name)) {
+    return {
+      error: `Unknown subcommand "${truncate(head)}". Use one of: ${SUBCOMMANDS.join(", ")} (try \`/points help\`).`,
+    };
+  }
+  const withCurrency = currencyId ? { currencyId } : {};
+  switch (name) {
+    case "help":
+      return help();
+    case "give":
+    case "take":
+    case "tip": {
+      const usage = `Usage: \`${USAGE[name]}\`.`;
+      const [targetToken, amountToken, ...reasonTokens] = args;
+      if (!targetToken) return { error: `Say who: ${usage}` };
+      const target = parseTarget(targetToken);
+      if ("error" in target) return { error: `${target.error} ${usage}` };
+      if (!amountToken) return { error: `Say how many points: ${usage}` };
+      const amount = parseWholeAmount(amountToken);
+      if (typeof amount !== "number") return { error: `${amount.error} ${usage}` };
+      const reason = unescapeEntities(reasonTokens.join(" ")).trim();
+      if (reason.length > MAX_REASON) {
+        return { error: `The reason is ${reason.length} characters long; keep it to ${MAX_REASON}.` };
+      }
+      return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
+    }
+    case "balance":
+    case "history": {
+      if (args.length > 1) return { error: `Too many words: \`${USAGE[name]}\` takes at most one person.` };
+      const [targetToken] = args;
+      if (!targetToken) return { name, ...withCurrency };
+      const target = parseTarget(targetToken);
+      if ("error" in target) return { error: `${target.error} Usage: \`${USAGE[name]}\`.` };
+      return { name, target, ...withCurrency };
+    }
+    case "leaderboard":
+      if (args.length > 0) return { error: `\`/points leaderboard\` takes no person or amount (only --currency).` };
+      return { name, ...withCurrency };
+  }
+}
+
+function help(): PointsCommand {
+  return { name: "help" };
+}
+
+function isSubcommand(name: string): name is (typeof SUBCOMMANDS)[number] {
+  return (SUBCOMMANDS as readonly string[]).includes(name);
+}
+
+/** `--currency gems` or `--currency=gems`, anywhere after the subcommand. */
+function extractCurrency(tokens: string[]): { rest: string[]; currencyId?: string } | { error: string } {
+  const rest: string[] = [];
+  let currencyId: string | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string;
+    const lower = token.toLowerCase();
+    let value: string | undefined;
+    if (lower === "--currency") {
+      value = tokens[i + 1];
+      i++;
+      if (value === undefined) return { error: "`--currency` needs a currency id after it, e.g. `--currency gems`." };
+    } else if (lower.startsWith("--currency=")) {
+      value = token.slice("--currency=".length);
+    } else {
+      rest.push(token);
+      continue;
+    }
+    if (!CURRENCY_ID.test(value)) {
+      return { error: `"${truncate(value)}" is not a currency id: use letters, digits, "-", "_" or "." (at most 64).` };
+    }
+    if (currencyId !== undefined && currencyId !== value) {
+      return { error: "Give `--currency` once." };
+    }
+    currencyId = value;
+  }
+  return currencyId === undefined ? { rest } : { rest, currencyId };
+}
+
+const SLACK_MENTION = /^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$/;
+const SNOWFLAKE = /^\d{17,20}$/;
+// Slack turns typed addresses into `<mailto:ada@example.com|ada@example.com>` when escaping is on.
+const MAILTO = /^<mailto:([^|<>]+)(?:\|[^<>]*)?>$/;
+const EMAIL = /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/;
+
+/** One target token: an escaped Slack mention, or `discord:`, `email:`, `user:` typed explicitly. */
+export function parseTarget(text: string): Target | { error: string } {
+  const mention = SLACK_MENTION.exec(text);
+  if (mention?.[1]) return { kind: "member", platform: "slack", id: mention[1] };
+  if (text.startsWith("<#")) return { error: "That is a channel; points go to a person. Mention them with @." };
+  if (text.startsWith("<!")) return { error: "Points go to one person, not a group: mention a single user." };
+  if (text.startsWith("@")) {
+    return {
+      error: `"${truncate(text)}" is plain text, not a mention: pick the person from Slack's @ menu (the app needs should_escape: true), or use discord:, email: or user:.`,
+    };
+  }
+  const colon = text.indexOf(":");
+  const prefix = colon > 0 ? text.slice(0, colon).toLowerCase() : "";
+  const value = colon > 0 ? text.slice(colon + 1) : "";
+  switch (prefix) {
+    case "discord":
+      if (!SNOWFLAKE.test(value)) {
+        return { error: `"${truncate(value)}" is not a Discord user id: discord:<id> takes 17 to 20 digits.` };
+      }
+      return { kind: "discord", id: value };
+    case "email": {
+      const address = MAILTO.exec(value)?.[1] ?? value;
+      if (!EMAIL.test(address)) return { error: `"${truncate(address)}" is not an email address.` };
+      return { kind: "email", address: address.toLowerCase() };
+    }
+    case "user": {
+      const userId = unescapeEntities(value);
+      if (userId.length === 0) return { error: "user: needs a user id after it, e.g. user:u_42." };
+      if (userId.length > MAX_USER_ID || /[\s<>]/.test(userId)) {
+        return {
+          error: `"${truncate(userId)}" is not a user id: no spaces or angle brackets, at most 256 characters.`,
+        };
+      }
+      return { kind: "user", userId };
+    }
+  }
+  return { error: `"${truncate(text)}" is not someone I can credit: use ${TARGET_FORMS}.` };
+}
+
+/** Positive whole numbers only: chat users type points, not minor units or fractions. */
+function parseWholeAmount(text: string): number | { error: string } {
+  if (!/^\+?\d+$/.test(text)) {
+    if (/^-\d/.test(text))
+      return { error: `The amount must be positive, not "${truncate(text)}": give adds, take removes.` };
+    if (/^\+?\d*[.,]\d+$/.test(text)) return { error: `The amount must be a whole number, not "${truncate(text)}".` };
+    return { error: `"${truncate(text)}" is not an amount: use a whole number like 10.` };
+  }
+  const amount = Number(text);
+  if (amount === 0) return { error: "The amount must be at least 1." };
+  if (!Number.isSafeInteger(amount)) return { error: `${truncate(text)} is too large an amount.` };
+  return amount;
+}
+
+function truncate(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
