@@ -1,7 +1,5 @@
 import { createBalanceService } from "@tally/core";
 import { openDatabase } from "@tally/db";
-import { createDiscordInteractionsHandler, startDiscordGateway } from "@tally/discord-bot";
-import { createSlackApp } from "@tally/slack-bot";
 import { buildApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
 
@@ -14,12 +12,18 @@ async function main(): Promise<void> {
 
   const doors = ["REST API"];
   const stops: (() => Promise<void>)[] = [];
+  // Each bot's library is loaded only when its door is configured.
+  const discordBot = env.DISCORD_PUBLIC_KEY || env.DISCORD_TOKEN ? await import("@tally/discord-bot") : undefined;
   const discordInteractions = env.DISCORD_PUBLIC_KEY
-    ? createDiscordInteractionsHandler({ core, publicKey: env.DISCORD_PUBLIC_KEY, apiUrl: env.DISCORD_API_URL })
+    ? discordBot?.createDiscordInteractionsHandler({
+        core,
+        publicKey: env.DISCORD_PUBLIC_KEY,
+        apiUrl: env.DISCORD_API_URL,
+      })
     : undefined;
   if (discordInteractions) doors.push("Discord interactions (POST /discord/interactions)");
   const slack = env.SLACK_BOT_TOKEN
-    ? await createSlackApp({
+    ? await (await import("@tally/slack-bot")).createSlackApp({
         core,
         botToken: env.SLACK_BOT_TOKEN,
         signingSecret: env.SLACK_SIGNING_SECRET ?? "",
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     discordInteractions,
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
+    rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT });
 
@@ -47,8 +52,12 @@ async function main(): Promise<void> {
     }
     stops.push(() => slack.stop());
   }
-  if (env.DISCORD_TOKEN) {
-    const discord = await startDiscordGateway({ core, token: env.DISCORD_TOKEN, apiUrl: env.DISCORD_API_URL });
+  if (env.DISCORD_TOKEN && discordBot) {
+    const discord = await discordBot.startDiscordGateway({
+      core,
+      token: env.DISCORD_TOKEN,
+      apiUrl: env.DISCORD_API_URL,
+    });
     stops.push(() => discord.stop());
     doors.push("Discord gateway");
   }
