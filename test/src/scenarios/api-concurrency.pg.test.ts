@@ -1,7 +1,7 @@
 import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ApiProcess, startApiProcess } from "../api-process.ts";
+import { startApiProcess } from "../api-process.ts";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 
 // Races need real connections: PostgreSQL only.
