@@ -1,0 +1,63 @@
+import type { RespondArguments, types } from "@slack/bolt";
+import type { Reply } from "@tally/bot-commands";
+
+const ICONS: Record<Reply["kind"], string> = {
+  success: ":white_check_mark:",
+  error: ":warning:",
+  info: ":information_source:",
+};
+// Slack caps: 3000 characters per section text, 2000 per field, 10 fields per section.
+const MAX_TEXT = 3000;
+const MAX_FIELD = 2000;
+const FIELDS_PER_SECTION = 10;
+
+/**
+ * A Reply as a Block Kit message for `respond()`: public replies go to the channel, everything else only to the
+ * person who typed the command. `text` is the notification and screen-reader fallback.
+ */
+export function renderReply(reply: Reply): RespondArguments {
+  const blocks: types.SectionBlock[] = [section(`${ICONS[reply.kind]} *${mrkdwn(reply.title)}*`)];
+  if (reply.lines.length > 0) blocks.push(section(reply.lines.map(mrkdwn).join("\n")));
+  const fields = reply.fields ?? [];
+  for (let i = 0; i < fields.length; i += FIELDS_PER_SECTION) {
+    blocks.push({
+      type: "section",
+      fields: fields.slice(i, i + FIELDS_PER_SECTION).map((f) => ({
+        type: "mrkdwn",
+        text: clip(`*${mrkdwn(f.name)}*\n${mrkdwn(f.value)}`, MAX_FIELD),
+      })),
+    });
+  }
+  return {
+    response_type: reply.visibility === "public" ? "in_channel" : "ephemeral",
+    text: clip([reply.title, ...reply.lines].map(plain).join("\n"), MAX_TEXT),
+    blocks,
+  };
+}
+
+function section(text: string): types.SectionBlock {
+  return { type: "section", text: { type: "mrkdwn", text: clip(text, MAX_TEXT) } };
+}
+
+// Mentions (`<@U1>`, `<#C1>`, `<!here>`) pass through so Slack renders them; every other `<`, `>`, `&` is text.
+const SLACK_ENTITY = /(<[@#!][^<>\s]*(?:\|[^<>]*)?>)/;
+
+/** Shared replies use `**bold**`; Slack's mrkdwn bolds with single stars and needs its control characters escaped. */
+export function mrkdwn(text: string): string {
+  return text
+    .split(SLACK_ENTITY)
+    .map((part, i) => (i % 2 === 1 ? part : escapeControl(part).replaceAll(/\*\*(.+?)\*\*/g, "*$1*")))
+    .join("");
+}
+
+function plain(text: string): string {
+  return mrkdwn(text).replaceAll(/\*(.+?)\*/g, "$1");
+}
+
+function escapeControl(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
