@@ -1,0 +1,88 @@
+import { formatAmount, type TallyError } from "@tally/core";
+import type { PointsCommand, Reply } from "./contract.ts";
+
+/** What the person was doing when core said no; lets one message name the right fix. */
+export interface ErrorSituation {
+  command: PointsCommand["name"];
+  platform: "discord" | "slack";
+  /** How the target (or, for a tip, the tipper) reads in a reply. */
+  subjectLabel?: string | undefined;
+  /** The currency's decimal places, for amounts in error details. */
+  scale?: number | undefined;
+  currencyName?: string | undefined;
+}
+
+/**
+ * The one mapping from core error codes to chat wording. The `never` check makes a new code in core fail to compile
+ * here until it has wording.
+ */
+export function describeError(error: TallyError, at: ErrorSituation): Reply {
+  const fail = (title: string, ...lines: string[]): Reply => ({ visibility: "ephemeral", kind: "error", title, lines });
+  const code = error.code;
+  switch (code) {
+    case "NOT_FOUND":
+      if (error.details?.subject === "credential" && at.subjectLabel) {
+        return at.command === "tip"
+          ? fail("Nothing to tip yet", `${at.subjectLabel} has no points yet, so there is nothing to tip.`)
+          : fail(
+              "Nothing to take",
+              `${at.subjectLabel} has no points yet, so there is nothing to take. Check with \`/points balance\`.`,
+            );
+      }
+      if (error.details?.subject === "user") {
+        return fail(
+          "No such user",
+          error.message,
+          "Check the user_id, or create the user first through the REST API (POST /users).",
+        );
+      }
+      return fail(
+        "Not found",
+        error.message,
+        at.platform === "discord"
+          ? "Leave the currency option empty to use the default one, or pick one from the list."
+          : "Leave out --currency to use the default one, or ask an admin which currencies exist.",
+      );
+    case "INSUFFICIENT_BALANCE": {
+      const balance = error.details?.balance;
+      const have =
+        typeof balance === "bigint" && at.scale !== undefined
+          ? `${formatAmount(balance, at.scale)}${at.currencyName ? ` ${at.currencyName}` : ""}`
+          : undefined;
+      const who = at.command === "tip" ? "You have" : `${at.subjectLabel ?? "The target"} has`;
+      return fail(
+        "Not enough points",
+        have ? `${who} only ${have}.` : `${who} fewer points than that.`,
+        have ? `Try an amount of at most ${have}.` : "Try a smaller amount; check with `/points balance`.",
+      );
+    }
+    case "INVALID_AMOUNT":
+      return fail("That amount does not work", error.message, "Use a positive amount such as 10.");
+    case "BALANCE_LIMIT":
+      return fail(
+        "That amount is too large",
+        "The balance would leave the range Tally can hold exactly.",
+        "Use a smaller amount.",
+      );
+    case "IDEMPOTENCY_CONFLICT":
+      return fail(
+        "This command was already used",
+        "A different request already ran under this command's id, so nothing changed.",
+        "Run the command again.",
+      );
+    case "FORBIDDEN":
+      return fail("Not allowed", error.message);
+    case "VALIDATION":
+      return fail(
+        "That target or option does not work",
+        error.message,
+        "Name someone with a mention, or discord:<17-20 digit id>, email:<address> or user:<user_id>.",
+      );
+    case "CONFLICT":
+      return fail("That clashes with something that exists", error.message, "Check the input and try again.");
+    default: {
+      const unhandled: never = code;
+      throw new Error(`no chat wording for error code ${String(unhandled)}`);
+    }
+  }
+}

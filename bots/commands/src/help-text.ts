@@ -1,0 +1,22 @@
+import type { Invocation } from "./contract.ts";
+
+/** The `/points help` text, worded for the platform the person is on. */
+export function helpText(platform: Invocation["platform"] = "discord"): string {
+  const who = platform === "discord" ? "@member" : "@user";
+  const managers =
+    platform === "discord"
+      ? "members with Manage Server or a manager role"
+      : "workspace admins and owners, or the configured admin users";
+  return [
+    `**/points give ${who} <amount> [reason]** — add points (${managers})`,
+    `**/points take ${who} <amount> [reason]** — remove points (${managers})`,
+    `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
+    `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
+    "**/points leaderboard** — the top holders",
+    `**/points history [${who}]** — recent changes (yours when nobody is named)`,
+    "**/points help** — this text",
+    `Instead of a mention, a target can be discord:<id>, email:<address> or user:<user_id>.${
+      platform === "slack" ? " Add --currency <id> to use a currency other than the default." : ""
+    }`,
+  ].join("\n");
+}

@@ -1,0 +1,71 @@
+import { type BalanceService, isTallyError, normalizeIdentifier, type Subject } from "@tally/core";
+import type { Invocation, Target } from "./contract.ts";
+
+/** A Slack user is the credential custom/slack/<user id>; a Discord user is their discord-id. */
+export function memberSubject(platform: Invocation["platform"], id: string): Subject {
+  return platform === "discord"
+    ? { kind: "credential", identifier: normalizeIdentifier("discord-id", id) }
+    : { kind: "credential", identifier: normalizeIdentifier("custom", id, "slack") };
+}
+
+/** The core Subject a chat target stands for; throws VALIDATION (with the fix) for a malformed id or address. */
+export function targetSubject(target: Target): Subject {
+  switch (target.kind) {
+    case "member":
+      return memberSubject(target.platform, target.id);
+    case "discord":
+      return { kind: "credential", identifier: normalizeIdentifier("discord-id", target.id) };
+    case "email":
+      return { kind: "credential", identifier: normalizeIdentifier("email", target.address) };
+    case "user":
+      return { kind: "user", userId: target.userId };
+  }
+}
+
+/**
+ * How a target reads in a reply on `platform`: a mention where the platform renders one (`<@id>` works on both
+ * Discord and Slack), otherwise the explicit form the person typed.
+ */
+export function targetLabel(platform: Invocation["platform"], target: Target): string {
+  switch (target.kind) {
+    case "member":
+      return target.platform === platform ? `<@${target.id}>` : `${target.platform}:${target.id}`;
+    case "discord":
+      return platform === "discord" ? `<@${target.id}>` : `discord:${target.id}`;
+    case "email":
+      return `email:${target.address.trim().toLowerCase()}`;
+    case "user":
+      return `user:${target.userId}`;
+  }
+}
+
+export function sameSubject(a: Subject, b: Subject): boolean {
+  if (a.kind === "credential" && b.kind === "credential") {
+    const x = a.identifier;
+    const y = b.identifier;
+    return x.type === y.type && x.source === y.source && x.value === y.value;
+  }
+  if (a.kind === "user" && b.kind === "user") return a.userId === b.userId;
+  if (a.kind === "account" && b.kind === "account") return a.accountId === b.accountId;
+  return false;
+}
+
+/**
+ * True when both subjects already resolve to one account: a member whose email or user id is linked to their chat
+ * identity must not gift themselves through the other name.
+ */
+export async function sameAccount(core: BalanceService, realmId: string, a: Subject, b: Subject): Promise<boolean> {
+  if (sameSubject(a, b)) return true;
+  const [x, y] = await Promise.all([accountOf(core, realmId, a), accountOf(core, realmId, b)]);
+  return x !== undefined && x === y;
+}
+
+async function accountOf(core: BalanceService, realmId: string, subject: Subject): Promise<string | undefined> {
+  try {
+    return (await core.balanceOf(realmId, subject)).accountId;
+  } catch (error) {
+    // Unknown subjects (never credited) have no account yet, so they cannot be the same one.
+    if (isTallyError(error) && error.code === "NOT_FOUND") return undefined;
+    throw error;
+  }
+}
