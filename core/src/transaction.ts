@@ -11,10 +11,13 @@ export async function inTransaction<T>(db: Database, work: (tx: Database) => Pro
     try {
       return await db.transaction((tx) => work(tx as unknown as Database));
     } catch (error) {
-      if (attempt >= 5 || !RETRYABLE.has(pgCode(error) ?? "")) throw error;
+      if (attempt >= 5 || !isRetryable(error)) throw error;
     }
   }
 }
+
+/** A deadlock victim or serialization failure: the database rolled the work back whole, so running it again is safe. */
+export const isRetryable = (error: unknown): boolean => RETRYABLE.has(pgCode(error) ?? "");
 
 /** The SQLSTATE of a driver error, wherever the driver put it. */
 export function pgCode(error: unknown): string | undefined {

@@ -44,6 +44,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
       // bigint columns come back as bigint, never as a lossy number
       types: { bigint: postgres.BigInt },
     });
+    preparedByDefault(client);
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
     await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
     try {
@@ -73,6 +74,29 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * drizzle sends every unnamed query through `client.unsafe(…, { prepare: false })`, which postgres.js runs as an
+ * unnamed statement: Parse and Describe, wait, then Bind and Execute — two round trips and a fresh plan per query.
+ * Named prepared statements, cached per connection by query text, make each query one round trip after its first
+ * use. Queries are parameterised, so the number of distinct texts stays small. Transactions get their own `sql`
+ * from `begin`, which is patched the same way.
+ */
+function preparedByDefault<T extends postgres.Sql>(client: T): T {
+  const unsafe = client.unsafe.bind(client);
+  client.unsafe = ((query: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+    unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: true })) as T["unsafe"];
+  const begin = client.begin?.bind(client);
+  if (begin) {
+    client.begin = ((...args: unknown[]) => {
+      const work = args.pop() as (sql: postgres.TransactionSql) => unknown;
+      return (begin as (...a: unknown[]) => unknown)(...args, (sql: postgres.TransactionSql) =>
+        work(preparedByDefault(sql as unknown as postgres.Sql) as unknown as postgres.TransactionSql),
+      );
+    }) as T["begin"];
+  }
+  return client;
 }
 
 /** Runs a raw statement and returns its rows: postgres.js answers with an array, PGlite with `{ rows }`. */

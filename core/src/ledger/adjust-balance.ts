@@ -5,7 +5,7 @@ import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { pgMessage } from "../transaction.ts";
+import { isRetryable, pgMessage } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
 import { type DeltaRow, deltaStatement, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
@@ -37,12 +37,14 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     description: input.description,
     idempotency: key ? { key, requestHash: hash } : undefined,
   });
-  // Two passes at most: the second follows creating a ghost credential.
-  for (let pass = 0; pass < 3; pass++) {
+  // A few passes at most: after creating a ghost credential, or after losing a deadlock to a transaction that holds
+  // the same idempotency key (it claims the key before the balance row; this statement takes them the other way).
+  for (let pass = 0; pass < 5; pass++) {
     let rows: DeltaRow[];
     try {
       rows = await queryRows<DeltaRow>(db, statement);
     } catch (error) {
+      if (isRetryable(error)) continue;
       // A concurrent request with the same key committed first: this statement rolled itself back.
       if (!key || !pgMessage(error).includes("tally_abort:idempotency_replay")) throw error;
       rows = [];

@@ -43,9 +43,18 @@ async function main(): Promise<void> {
     const { currencyId } = await seed(dbUrl);
 
     const port = await freePort();
-    api = spawn(process.execPath, ["--import", "tsx", join(root, "api/src/main.ts")], {
+    // BENCH_PROFILE=<folder> writes a V8 CPU profile of the API process there.
+    const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
+    api = spawn(process.execPath, [...profile, "--import", "tsx", join(root, "api/src/main.ts")], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), TALLY_API_KEY: KEY, LOG_LEVEL: "warn" },
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        PORT: String(port),
+        TALLY_API_KEY: KEY,
+        LOG_LEVEL: "warn",
+        TALLY_RATE_LIMIT: "0",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
@@ -124,8 +133,8 @@ async function seed(url: string): Promise<{ currencyId: string }> {
       INSERT INTO accounts (id, realm_id, kind) SELECT 'bench' || n, 'default', 'ghost' FROM generate_series(1, ${CREDENTIALS}) n;
       INSERT INTO credentials (id, realm_id, type, source, value, account_id)
         SELECT 'benchc' || n, 'default', 'discord-id', '', (${FIRST_SNOWFLAKE} + n)::text, 'bench' || n
-        FROM generate_series(1, ${CREDENTIALS}) n;
-      VACUUM ANALYZE;`);
+        FROM generate_series(1, ${CREDENTIALS}) n;`);
+    await sql.unsafe("VACUUM ANALYZE");
     return { currencyId: currency.id };
   } finally {
     await sql.end();
