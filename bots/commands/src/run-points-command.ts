@@ -6,18 +6,17 @@ import {
   type Subject,
   type WriteContext,
 } from "@tally/core";
+import { checkTransfer, refuse } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation } from "./describe-error.ts";
 import { helpText } from "./help-text.ts";
 import { memberSubject, sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 
-const MAX_REASON = 200;
 const LEADERBOARD_SIZE = 10;
 const HISTORY_SIZE = 10;
 
 type Currency = Awaited<ReturnType<BalanceService["currency"]>>;
 type LedgerEntry = Awaited<ReturnType<BalanceService["history"]>>["items"][number];
-type Transfer = Extract<PointsCommand, { name: "give" | "take" | "tip" }>;
 
 /**
  * Runs one /points command for any chat platform: checks who may do it, calls core, and says what happened.
@@ -52,35 +51,6 @@ export async function runPointsCommand(core: BalanceService, inv: Invocation): P
     if (isTallyError(error)) return describeError(error, situation);
     throw error;
   }
-}
-
-function refuse(title: string, ...lines: string[]): Reply {
-  return { visibility: "ephemeral", kind: "error", title, lines };
-}
-
-/** The refusals shared by every command that moves points; undefined when the command may go ahead. */
-function checkTransfer(inv: Invocation, command: Transfer): Reply | undefined {
-  if ((command.name === "give" || command.name === "take") && !inv.invoker.isManager) {
-    return refuse(
-      "Only managers can do that",
-      `\`/points ${command.name}\` is for ${
-        inv.platform === "discord"
-          ? "members with the Manage Server permission or a manager role set for this server"
-          : "workspace admins and owners, or users listed in SLACK_ADMIN_USER_IDS"
-      }.`,
-      "To share your own points, use `/points tip` instead.",
-    );
-  }
-  if (command.target.kind === "member" && command.target.isBot) {
-    return refuse("Bots cannot hold points", "Pick a person instead of a bot.");
-  }
-  if (!Number.isFinite(command.amount) || command.amount <= 0) {
-    return refuse("That amount does not work", "The amount must be a positive number, such as 10.");
-  }
-  if (command.reason !== undefined && command.reason.length > MAX_REASON) {
-    return refuse("That reason is too long", `Keep the reason to ${MAX_REASON} characters or fewer.`);
-  }
-  return undefined;
 }
 
 function context(inv: Invocation): WriteContext {
