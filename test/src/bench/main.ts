@@ -158,7 +158,7 @@ async function drive(
   spec: { method: "PATCH" | "PUT"; headers: Record<string, string>; body: string; path: () => string },
 ): Promise<Row> {
   // A short warm-up fills the pools and the JIT before measuring.
-  await run(base, spec, 2);
+  await run(base, spec, Number(process.env.BENCH_WARMUP ?? 5));
   const result = await run(base, spec, DURATION);
   const errors = result.errors + result.non2xx;
   console.log(`${scenario}: ${result.requests.average.toFixed(0)} req/s, errors ${errors}`);
