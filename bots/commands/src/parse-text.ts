@@ -7,9 +7,9 @@ import type { PointsCommand, Target } from "./contract.ts";
  */
 
 export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
-  give: "/points give <@user> <amount> [reason]",
-  take: "/points take <@user> <amount> [reason]",
-  tip: "/points tip <@user> <amount> [reason]",
+  give: "/points give @user <amount> [reason]",
+  take: "/points take @user <amount> [reason]",
+  tip: "/points tip @user <amount> [reason]",
   balance: "/points balance [@user]",
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",

@@ -15,7 +15,7 @@ const FIELDS_PER_SECTION = 10;
  * A Reply as a Block Kit message for `respond()`: public replies go to the channel, everything else only to the
  * person who typed the command. `text` is the notification and screen-reader fallback.
  */
-export function renderReply(reply: Reply): RespondArguments {
+export function renderReply(reply: Reply): RespondArguments & { text: string; blocks: types.SectionBlock[] } {
   const blocks: types.SectionBlock[] = [section(`${ICONS[reply.kind]} *${mrkdwn(reply.title)}*`)];
   if (reply.lines.length > 0) blocks.push(section(reply.lines.map(mrkdwn).join("\n")));
   const fields = reply.fields ?? [];
@@ -40,7 +40,7 @@ function section(text: string): types.SectionBlock {
 }
 
 // Mentions (`<@U1>`, `<#C1>`, `<!here>`) pass through so Slack renders them; every other `<`, `>`, `&` is text.
-const SLACK_ENTITY = /(<[@#!][^<>\s]*(?:\|[^<>]*)?>)/;
+const SLACK_ENTITY = /(<(?:@[UWB][A-Z0-9]+|#[CG][A-Z0-9]+|![a-z]+(?:\^[A-Z0-9]+)?)(?:\|[^<>]*)?>)/;
 
 /** Shared replies use `**bold**`; Slack's mrkdwn bolds with single stars and needs its control characters escaped. */
 export function mrkdwn(text: string): string {

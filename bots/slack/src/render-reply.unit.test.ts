@@ -28,5 +28,6 @@ describe("renderReply", () => {
 
   it("passes mentions through and escapes everything else", () => {
     expect(mrkdwn("<@U1|ada> & <#C1|general> <!here> <b>")).toBe("<@U1|ada> &amp; <#C1|general> <!here> &lt;b&gt;");
+    expect(mrkdwn("/points give <@user> <amount>")).toBe("/points give &lt;@user&gt; &lt;amount&gt;");
   });
 });

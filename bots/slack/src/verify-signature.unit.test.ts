@@ -47,7 +47,7 @@ describe("verifySlackSignature", () => {
     ["no signature", { signature: undefined }, /missing x-slack-signature/],
     ["no signing secret", { signingSecret: "" }, /no Slack signing secret/],
   ])("refuses %s", (_name, override, reason) => {
-    const timestamp = override.timestamp ?? "1700000000";
+    const timestamp = ("timestamp" in override && override.timestamp) || "1700000000";
     const input = {
       signingSecret: secret,
       rawBody: "text=hi",

@@ -1,0 +1,73 @@
+import { App, LogLevel } from "@slack/bolt";
+import type { RawHttpRequest, RawHttpResponse } from "@tally/bot-commands";
+import type { BalanceService } from "@tally/core";
+import { RawHttpReceiver } from "./http-receiver.ts";
+import { registerPointsCommand } from "./listeners/points-command.ts";
+
+export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
+
+export interface SlackAppOptions {
+  core: BalanceService;
+  /** `xoxb-…`: the bot token Bolt calls the Web API with. */
+  botToken: string;
+  /** Verifies `POST /slack/events`; without it (Socket Mode only) every HTTP request is refused. */
+  signingSecret: string;
+  /** `SLACK_API_URL`: the Web API base, for a proxy or a local test server. */
+  apiUrl?: string | undefined;
+  /** `SLACK_ADMIN_USER_IDS`: may give and take besides workspace admins and owners. */
+  adminUserIds?: readonly string[] | undefined;
+  /** `xapp-…`: when set, events arrive over Socket Mode instead of HTTP. */
+  appToken?: string | undefined;
+  logLevel?: LogLevel | undefined;
+}
+
+export interface SlackApp {
+  app: App;
+  /** `POST /slack/events` on the API server. */
+  handler: (request: RawHttpRequest) => Promise<RawHttpResponse>;
+  /** Socket Mode only: opens the WebSocket (resolves once Slack says hello). */
+  start?: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The Slack door. Resolves once Slack has accepted the bot token (`auth.test`), so a wrong token stops start-up
+ * with Slack's own error instead of failing on the first command.
+ */
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const clientOptions = { slackApiUrl: withTrailingSlash(options.apiUrl ?? DEFAULT_SLACK_API_URL) };
+  const receiver = new RawHttpReceiver(options.signingSecret);
+  const common = {
+    token: options.botToken,
+    clientOptions,
+    logLevel: options.logLevel ?? LogLevel.INFO,
+    deferInitialization: true,
+  };
+  const app = options.appToken
+    ? new App({ ...common, appToken: options.appToken, socketMode: true })
+    : new App({ ...common, receiver });
+  // In Socket Mode the HTTP handler still works (with a signing secret) by feeding the same App.
+  if (options.appToken) receiver.init(app);
+  registerPointsCommand(app, { core: options.core, adminUserIds: options.adminUserIds ?? [] });
+  await app.init();
+
+  return {
+    app,
+    handler: receiver.handle,
+    ...(options.appToken
+      ? {
+          start: async () => {
+            await app.start();
+          },
+        }
+      : {}),
+    stop: async () => {
+      await app.stop();
+    },
+  };
+}
+
+// The Web API client joins method names onto this base.
+function withTrailingSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}

@@ -1,0 +1,88 @@
+import type { App, SlashCommand } from "@slack/bolt";
+import { parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
+import type { BalanceService } from "@tally/core";
+import { renderReply } from "../render-reply.ts";
+import { lookupSlackUser } from "../slack-users.ts";
+
+export interface PointsCommandOptions {
+  core: BalanceService;
+  /** Slack user ids that may give and take in every workspace, besides workspace admins and owners. */
+  adminUserIds: readonly string[];
+}
+
+/** `/points …`: ack at once (Slack gives up after 3 s), then do the work, then answer through `respond()`. */
+export function registerPointsCommand(app: App, options: PointsCommandOptions): void {
+  app.command("/points", async ({ command, ack, respond, client, logger }) => {
+    await ack();
+    let reply: Reply;
+    try {
+      reply = await answer(command, client, logger, options);
+    } catch (error) {
+      logger.error(error);
+      reply = {
+        visibility: "ephemeral",
+        kind: "error",
+        title: "Tally hit an internal error",
+        lines: ["Nothing is known to have changed. Check `/points balance` before trying again."],
+      };
+    }
+    await respond(renderReply(reply));
+  });
+}
+
+async function answer(
+  command: SlashCommand,
+  client: App["client"],
+  logger: App["logger"],
+  options: PointsCommandOptions,
+): Promise<Reply> {
+  const parsed = parsePointsText(command.text ?? "");
+  if ("error" in parsed) {
+    return {
+      visibility: "ephemeral",
+      kind: "error",
+      title: "That command did not work",
+      lines: [parsed.error, "Type `/points help` to see every command."],
+    };
+  }
+  if (!command.trigger_id) {
+    // Without it a retried command could apply twice; Slack always sends one, so this is not Slack.
+    return {
+      visibility: "ephemeral",
+      kind: "error",
+      title: "Missing trigger_id",
+      lines: ["Send commands from Slack."],
+    };
+  }
+  const binding = await options.core.bindingFor("slack", command.team_id);
+  const [invoker, cmd] = await Promise.all([
+    parsed.name === "help" ? undefined : lookupSlackUser(client, command.user_id, logger),
+    "target" in parsed && parsed.target?.kind === "member"
+      ? describeMember(parsed.target, client, logger).then((target) => ({ ...parsed, target }))
+      : parsed,
+  ]);
+  const isManager =
+    options.adminUserIds.includes(command.user_id) ||
+    (binding.settings.managerUserIds ?? []).includes(command.user_id) ||
+    (invoker?.isAdmin ?? false);
+  const displayName = invoker?.displayName ?? command.user_name;
+  return runPointsCommand(options.core, {
+    platform: "slack",
+    realmId: binding.realmId,
+    invoker: { id: command.user_id, ...(displayName ? { displayName } : {}), isManager },
+    // Slack redelivers a command with the same trigger_id: it must apply once.
+    idempotencyKey: `slack:${command.trigger_id}`,
+    command: cmd,
+  });
+}
+
+/** Bots cannot hold points, and replies read better with names: ask Slack about the mentioned person. */
+async function describeMember(
+  target: Extract<Target, { kind: "member" }>,
+  client: App["client"],
+  logger: App["logger"],
+): Promise<Target> {
+  const user = await lookupSlackUser(client, target.id, logger);
+  if (!user) return target;
+  return { ...target, isBot: user.isBot, ...(user.displayName ? { displayName: user.displayName } : {}) };
+}

@@ -1,0 +1,294 @@
+import { randomUUID } from "node:crypto";
+import { queryRows } from "@tally/db";
+import { createSlackApp, LogLevel, type SlackApp, signSlackRequest } from "@tally/slack-bot";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "../harness.ts";
+import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
+import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
+import { postSigned, postSlashCommand } from "../slack/slash-command.ts";
+
+let h: Harness;
+let slack: LocalSlack;
+let bot: SlackApp;
+
+beforeAll(async () => {
+  slack = await startLocalSlack(Object.values(people));
+  // The API server needs the handler and the bot needs the harness's core: bind late.
+  let handler: SlackApp["handler"] | undefined;
+  h = await startHarness({
+    slackEvents: (request) => {
+      if (!handler) throw new Error("Slack handler not ready");
+      return handler(request);
+    },
+  });
+  bot = await createSlackApp({
+    core: h.core,
+    botToken: slack.botToken,
+    signingSecret: SIGNING_SECRET,
+    apiUrl: slack.apiUrl,
+    adminUserIds: configuredAdmins,
+    logLevel: LogLevel.ERROR,
+  });
+  handler = bot.handler;
+});
+afterAll(async () => {
+  await bot?.stop();
+  await h?.close();
+  await slack?.close();
+});
+beforeEach(() => h.reset());
+
+interface Answer {
+  ack: { status: number; text: string; elapsedMs: number };
+  // biome-ignore lint/suspicious/noExplicitAny: Block Kit messages are asserted field by field
+  reply: any;
+}
+
+/** Types `/points <text>` as `userId` and returns Slack's view: the HTTP ack and what respond() posted. */
+async function points(
+  userId: string,
+  text: string,
+  options: { triggerId?: string; teamId?: string } = {},
+): Promise<Answer> {
+  const key = randomUUID();
+  const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
+    text,
+    user_id: userId,
+    response_url: slack.responseUrl(key),
+    ...(options.triggerId ? { trigger_id: options.triggerId } : {}),
+    ...(options.teamId ? { team_id: options.teamId } : {}),
+  });
+  expect(ack.status).toBe(200);
+  expect(ack.text).toBe("");
+  return { ack, reply: await slack.waitForResponse(key) };
+}
+
+const balanceOf = async (userId: string, realmId = "default") =>
+  Number((await h.core.balanceOf(realmId, slackSubject(userId))).balance);
+
+const entryCount = async () =>
+  Number((await queryRows<{ n: string }>(h.t.db, sql`SELECT count(*)::text AS n FROM ledger_entries`))[0]?.n);
+
+const replyText = (answer: Answer) => JSON.stringify(answer.reply.blocks);
+
+describe("Slack over HTTP: POST /slack/events on the API server", () => {
+  it("verified auth.test with the bot token when the app was created", () => {
+    expect(slack.calls[0]).toMatchObject({ method: "auth.test", token: slack.botToken });
+  });
+
+  it("give: acks empty at once, then posts a public Block Kit confirmation with the new balance", async () => {
+    const answer = await points(people.admin.id, `give <@${people.member.id}|max> 10 great demo`);
+    expect(answer.ack.elapsedMs).toBeLessThan(3000);
+    expect(answer.reply.response_type).toBe("in_channel");
+    expect(answer.reply.blocks[0].type).toBe("section");
+    expect(replyText(answer)).toContain("10");
+    expect(await balanceOf(people.member.id)).toBe(10);
+    const [entry] = await queryRows<{
+      via: string;
+      initiator_type: string;
+      initiator_id: string;
+      idempotency_key: string;
+    }>(h.t.db, sql`SELECT via, initiator_type, initiator_id, idempotency_key FROM ledger_entries`);
+    expect(entry).toMatchObject({ via: "slack", initiator_type: "slack", initiator_id: people.admin.id });
+    expect(entry?.idempotency_key).toMatch(/^slack:/);
+  });
+
+  it("acks before doing the work: with users.info taking 1.5 s the ack is back long before the reply", async () => {
+    slack.slowDown("users.info", 1500);
+    try {
+      const key = randomUUID();
+      const started = performance.now();
+      const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
+        text: `give <@${people.member.id}> 3`,
+        user_id: people.admin.id,
+        response_url: slack.responseUrl(key),
+      });
+      expect(ack.status).toBe(200);
+      expect(ack.elapsedMs).toBeLessThan(1000);
+      expect(slack.responses(key)).toEqual([]);
+      const reply = await slack.waitForResponse(key);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(reply.response_type).toBe("in_channel");
+    } finally {
+      slack.slowDown("users.info", 0);
+    }
+  });
+
+  it("take: an owner removes points; taking more than the balance is a private error that changes nothing", async () => {
+    await points(people.owner.id, `give <@${people.member.id}> 10`);
+    const take = await points(people.owner.id, `take <@${people.member.id}> 4 typo`);
+    expect(take.reply.response_type).toBe("in_channel");
+    expect(replyText(take)).toContain("6");
+    expect(await balanceOf(people.member.id)).toBe(6);
+    const before = await entryCount();
+    const over = await points(people.owner.id, `take <@${people.member.id}> 7`);
+    expect(over.reply.response_type).toBe("ephemeral");
+    expect(await balanceOf(people.member.id)).toBe(6);
+    expect(await entryCount()).toBe(before);
+  });
+
+  it("refuses give and take from a member who is not a workspace admin, privately, writing nothing", async () => {
+    for (const text of [`give <@${people.friend.id}> 5`, `take <@${people.friend.id}> 5`]) {
+      const answer = await points(people.member.id, text);
+      expect(answer.reply.response_type).toBe("ephemeral");
+    }
+    expect(await entryCount()).toBe(0);
+  });
+
+  it("SLACK_ADMIN_USER_IDS grants give to a member Slack does not call an admin", async () => {
+    const answer = await points(people.configured.id, `give <@${people.friend.id}> 5`);
+    expect(answer.reply.response_type).toBe("in_channel");
+    expect(await balanceOf(people.friend.id)).toBe(5);
+  });
+
+  it("tip: a member moves their own points; tipping oneself or a bot is refused", async () => {
+    await points(people.admin.id, `give <@${people.member.id}> 10`);
+    const tip = await points(people.member.id, `tip <@${people.friend.id}> 3 thanks for the review`);
+    expect(tip.reply.response_type).toBe("in_channel");
+    expect(await balanceOf(people.member.id)).toBe(7);
+    expect(await balanceOf(people.friend.id)).toBe(3);
+    const before = await entryCount();
+    for (const text of [`tip <@${people.member.id}> 1`, `tip <@${people.bot.id}> 1`]) {
+      expect((await points(people.member.id, text)).reply.response_type).toBe("ephemeral");
+    }
+    expect((await points(people.admin.id, `give <@${people.admin.id}> 5`)).reply.response_type).toBe("ephemeral");
+    expect((await points(people.admin.id, `give <@${people.bot.id}> 5`)).reply.response_type).toBe("ephemeral");
+    expect(await entryCount()).toBe(before);
+  });
+
+  it("balance, leaderboard and history answer with what the ledger holds", async () => {
+    await points(people.admin.id, `give <@${people.member.id}> 12 first`);
+    await points(people.admin.id, `give <@${people.friend.id}> 30 second`);
+    const own = await points(people.member.id, "balance");
+    expect(replyText(own)).toContain("12");
+    const other = await points(people.member.id, `balance <@${people.friend.id}>`);
+    expect(replyText(other)).toContain("30");
+    const board = await points(people.member.id, "leaderboard");
+    const boardText = replyText(board);
+    expect(boardText).toContain("30");
+    expect(boardText.indexOf("30")).toBeLessThan(boardText.lastIndexOf("12"));
+    const history = await points(people.member.id, `history <@${people.friend.id}>`);
+    expect(replyText(history)).toContain("second");
+  });
+
+  it("help (and an empty command) explain the grammar; a typing mistake gets a private fix", async () => {
+    for (const text of ["help", ""]) {
+      const answer = await points(people.member.id, text);
+      expect(answer.reply.response_type).toBe("ephemeral");
+      expect(replyText(answer)).toContain("give");
+    }
+    const wrong = await points(people.admin.id, `give <@${people.member.id}> ten`);
+    expect(wrong.reply.response_type).toBe("ephemeral");
+    expect(replyText(wrong)).toContain("whole number like 10");
+    expect(await entryCount()).toBe(0);
+  });
+
+  it("credits discord: and user: targets, visible through the REST API", async () => {
+    const snowflake = "123456789012345678";
+    await points(people.admin.id, `give discord:${snowflake} 5 cross-platform`);
+    const found = await h.call("GET", `/api/v1/realms/default/credentials/find?type=discord-id&value=${snowflake}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ balance: 5, linked: false });
+
+    expect((await h.call("POST", "/users", { body: { user_id: "u42" } })).status).toBe(201);
+    const credited = await points(people.admin.id, "give user:u42 7 signup bonus");
+    expect(credited.reply.response_type).toBe("in_channel");
+    const credits = await h.call("GET", "/users/u42/credits");
+    expect(credits.body).toEqual({ message: "fetch resource successfully", credit_balance: 7 });
+
+    await points(people.admin.id, "give email:<mailto:Ada@Example.com|Ada@Example.com> 2");
+    const email = await h.call("GET", "/api/v1/realms/default/credentials/find?type=email&value=ada@example.com");
+    expect(email.body).toMatchObject({ balance: 2 });
+
+    const missing = await points(people.admin.id, "give user:nobody 1");
+    expect(missing.reply.response_type).toBe("ephemeral");
+  });
+
+  it("the same trigger_id twice applies once, one after the other or at the same moment", async () => {
+    const triggerId = `${Date.now()}.retry`;
+    await points(people.admin.id, `give <@${people.member.id}> 10`, { triggerId });
+    const again = await points(people.admin.id, `give <@${people.member.id}> 10`, { triggerId });
+    expect(replyText(again)).toContain("10");
+    expect(await balanceOf(people.member.id)).toBe(10);
+    const racing = `${Date.now()}.race`;
+    await Promise.all(
+      [1, 2, 3].map(() => points(people.admin.id, `give <@${people.friend.id}> 6`, { triggerId: racing })),
+    );
+    expect(await balanceOf(people.friend.id)).toBe(6);
+    expect(await entryCount()).toBe(2);
+  });
+
+  it("maps a bound team to its realm and honours its manager users", async () => {
+    await h.core.createRealm({ id: "acme", name: "Acme" });
+    await h.core.bindBot({
+      platform: "slack",
+      externalId: "T0ACME",
+      realmId: "acme",
+      settings: { managerUserIds: [people.friend.id] },
+    });
+    await points(people.admin.id, `give <@${people.member.id}> 4`, { teamId: "T0ACME" });
+    expect(await balanceOf(people.member.id, "acme")).toBe(4);
+    // The binding's manager users may give in that workspace only.
+    await points(people.friend.id, `give <@${people.member.id}> 1`, { teamId: "T0ACME" });
+    expect(await balanceOf(people.member.id, "acme")).toBe(5);
+    expect((await points(people.friend.id, `give <@${people.member.id}> 1`)).reply.response_type).toBe("ephemeral");
+    await expect(h.core.balanceOf("default", slackSubject(people.member.id))).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
+  describe("refuses what Slack did not sign, with 401 and nothing written", () => {
+    const fields = () => ({
+      text: `give <@${people.member.id}> 5`,
+      user_id: people.admin.id,
+      response_url: slack.responseUrl(randomUUID()),
+    });
+
+    it.each([
+      ["a tampered signature", { signature: `v0=${"0".repeat(64)}` }],
+      [
+        "a signature made with another secret",
+        { signature: signSlackRequest("not-the-secret", String(Math.floor(Date.now() / 1000)), "text=x") },
+      ],
+      ["a stale timestamp", { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
+      ["a timestamp from the future", { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 }],
+      [
+        "a body changed after signing",
+        { body: `text=give+%3C%40${people.member.id}%3E+500&user_id=${people.admin.id}` },
+      ],
+    ])("%s", async (_name, overrides) => {
+      const res = await postSlashCommand(h.url, SIGNING_SECRET, fields(), overrides);
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.text)).toMatchObject({ error: "invalid_signature" });
+      expect(await entryCount()).toBe(0);
+    });
+
+    it("no signature headers at all", async () => {
+      const res = await fetch(`${h.url}/slack/events`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ command: "/points", text: "give <@U0MEMBER> 5" }).toString(),
+      });
+      expect(res.status).toBe(401);
+    });
+  });
+
+  it("answers Slack's ssl_check and url_verification handshakes", async () => {
+    const ssl = await fetch(`${h.url}/slack/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "ssl_check=1&token=deprecated",
+    });
+    expect(ssl.status).toBe(200);
+    expect(await ssl.text()).toBe("");
+    const challenge = await postSigned(
+      h.url,
+      SIGNING_SECRET,
+      JSON.stringify({ type: "url_verification", token: "x", challenge: "c-123" }),
+      "application/json",
+    );
+    expect(challenge.status).toBe(200);
+    expect(JSON.parse(challenge.text)).toEqual({ challenge: "c-123" });
+  });
+});
