@@ -1,0 +1,125 @@
+import type { Reply } from "@tally/bot-commands";
+import type { BalanceService } from "@tally/core";
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type SlashCommandSubcommandBuilder,
+} from "discord.js";
+import { answerInTime, DEFER_AFTER_MS } from "../answer-in-time.ts";
+import { currencyChoices } from "../currency-choices.ts";
+import { dispatchPoints } from "../dispatch-points.ts";
+import type { PointsRequest } from "../points-request.ts";
+import { internalErrorReply, renderEmbed } from "../render-embed.ts";
+
+const MAX_REASON = 200;
+
+const withCurrency = (s: SlashCommandSubcommandBuilder) =>
+  s.addStringOption((o) =>
+    o.setName("currency").setDescription("Which currency (the server's default when empty)").setAutocomplete(true),
+  );
+
+const moving = (s: SlashCommandSubcommandBuilder, name: string, description: string, who: string) =>
+  withCurrency(
+    s
+      .setName(name)
+      .setDescription(description)
+      .addUserOption((o) => o.setName("user").setDescription(who).setRequired(true))
+      .addIntegerOption((o) =>
+        o
+          .setName("amount")
+          .setDescription("How many points")
+          .setRequired(true)
+          .setMinValue(1)
+          .setMaxValue(Number.MAX_SAFE_INTEGER),
+      )
+      .addStringOption((o) => o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON)),
+  );
+
+const about = (s: SlashCommandSubcommandBuilder, name: string, description: string) =>
+  withCurrency(
+    s
+      .setName(name)
+      .setDescription(description)
+      .addUserOption((o) => o.setName("user").setDescription("Whose (yours when empty)")),
+  );
+
+/** `/points` with one subcommand per action. Guild-only: a guild decides the realm. */
+export const data = new SlashCommandBuilder()
+  .setName("points")
+  .setDescription("Give, take, tip and check points")
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((s) => moving(s, "give", "Give points to a member (managers)", "Who gets the points"))
+  .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
+  .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
+  .addSubcommand((s) => about(s, "balance", "Show a balance"))
+  .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
+  .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
+  .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
+
+export interface ExecuteOptions {
+  core: BalanceService;
+  deferAfterMs?: number | undefined;
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** Answers a `/points` interaction from the gateway, deferring first when the work runs long. */
+export async function execute(interaction: ChatInputCommandInteraction, options: ExecuteOptions): Promise<void> {
+  const work = dispatchPoints(options.core, fromGateway(interaction)).catch((error: unknown) => {
+    options.onError?.(error);
+    return internalErrorReply;
+  });
+  const first = await answerInTime(work, options.deferAfterMs ?? DEFER_AFTER_MS);
+  if (first.done) {
+    const reply = first.value;
+    await interaction.reply(
+      reply.visibility === "public" ? message(reply) : { ...message(reply), flags: MessageFlags.Ephemeral },
+    );
+    return;
+  }
+  await interaction.deferReply();
+  const reply = await first.later;
+  if (reply.visibility === "public") {
+    await interaction.editReply(message(reply));
+  } else {
+    // A deferred response is public; a private answer replaces it with an ephemeral follow-up.
+    await interaction.deleteReply();
+    await interaction.followUp({ ...message(reply), flags: MessageFlags.Ephemeral });
+  }
+}
+
+export async function autocomplete(interaction: AutocompleteInteraction, core: BalanceService): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  await interaction.respond(
+    focused.name === "currency" ? await currencyChoices(core, interaction.guildId, String(focused.value)) : [],
+  );
+}
+
+/** discord.js's message options from our wire-format body (it wants `allowedMentions`, not `allowed_mentions`). */
+function message(reply: Reply) {
+  return { embeds: renderEmbed(reply).embeds, allowedMentions: { parse: [] } };
+}
+
+function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
+  const member = interaction.member;
+  // Uncached guilds give the raw API member (roles as ids); cached ones a GuildMember.
+  const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
+  const user = interaction.options.getUser("user");
+  return {
+    interactionId: interaction.id,
+    guildId: interaction.guildId,
+    invoker: {
+      id: interaction.user.id,
+      displayName: interaction.user.globalName ?? interaction.user.username,
+      permissions: interaction.memberPermissions?.bitfield ?? 0n,
+      roleIds,
+    },
+    subcommand: interaction.options.getSubcommand(),
+    user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
+    amount: interaction.options.getInteger("amount") ?? undefined,
+    reason: interaction.options.getString("reason") ?? undefined,
+    currency: interaction.options.getString("currency") ?? undefined,
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * One /points invocation as both transports see it: the gateway reads it from a discord.js interaction, the HTTP
+ * endpoint from the raw interaction JSON. Everything after this point is shared.
+ */
+export interface PointsRequest {
+  /** Discord's interaction id: unique per invocation and repeated on redelivery, so it is the idempotency key. */
+  interactionId: string;
+  guildId: string | null;
+  invoker: {
+    id: string;
+    displayName?: string | undefined;
+    /** The member's computed permissions in the channel, as Discord sends them. */
+    permissions: bigint;
+    roleIds: readonly string[];
+  };
+  subcommand: string;
+  user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  amount?: number | undefined;
+  reason?: string | undefined;
+  currency?: string | undefined;
+}
