@@ -32,7 +32,7 @@ describe("pnpm start", () => {
       const read = await fetch(`${second.url}/api/v1/realms/default/credentials/find?type=email&value=a@b.io`, {
         headers: { authorization: `Bearer ${key}` },
       });
-      expect((await read.json()).balance).toBe(2);
+      expect(((await read.json()) as { balance: number }).balance).toBe(2);
       await second.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
