@@ -1,0 +1,246 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type WebSocket, WebSocketServer } from "ws";
+
+export const APPLICATION_ID = "900000000000000001";
+export const BOT_USER_ID = "900000000000000001";
+
+/** One request the bot made to the REST API, with the path percent-decoded (`%40original` -> `@original`). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  rawPath: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: recorded bodies are asserted field by field
+  body: any;
+}
+
+/**
+ * A stand-in for Discord on 127.0.0.1: REST under `/api/v10` (gateway discovery, interaction callbacks, webhook
+ * edits and follow-ups, command registration) and a gateway WebSocket that says HELLO, answers IDENTIFY with READY,
+ * acknowledges heartbeats and dispatches the interactions a test hands it.
+ */
+export interface LocalDiscord {
+  url: string;
+  /** DISCORD_API_URL for the bot: discord.js appends `/v10`. */
+  apiUrl: string;
+  token: string;
+  requests: RecordedRequest[];
+  /** The IDENTIFY payloads received, to check the intents asked for. */
+  identifies: Record<string, unknown>[];
+  gateway: {
+    connections(): number;
+    /** Sends `INTERACTION_CREATE` with this payload to every identified connection. */
+    dispatchInteraction(interaction: Record<string, unknown>): void;
+  };
+  /** Resolves with the `count`-th recorded request matching, waiting for it if needed. */
+  waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
+  /** Requests to `POST /interactions/{id}/{token}/callback` for this interaction id. */
+  callbacks(interactionId: string): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startLocalDiscord(): Promise<LocalDiscord> {
+  const token = `local.${randomBytes(12).toString("base64url")}`;
+  const requests: RecordedRequest[] = [];
+  const identifies: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const identified = new Set<WebSocket>();
+  let seq = 0;
+  let nextMessageId = 1_000_000_000_000_000_000n;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      send(res, 500, { message: String(error), code: 0 });
+    });
+  });
+  const wss = new WebSocketServer({ server });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const parsedUrl = new URL(req.url ?? "/", url);
+    const path = decodeURIComponent(parsedUrl.pathname);
+    let body: unknown = text;
+    if (text && req.headers["content-type"]?.includes("application/json")) body = JSON.parse(text);
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      path,
+      rawPath: parsedUrl.pathname,
+      query: parsedUrl.searchParams,
+      authorization: req.headers.authorization,
+      body,
+    };
+    requests.push(recorded);
+    for (const wake of waiters) wake();
+    const answered = route(recorded);
+    send(res, answered.status, answered.body);
+  }
+
+  function route(r: RecordedRequest): { status: number; body?: unknown } {
+    const parts = r.path.replace(/^\/api\/v10\//, "").split("/");
+    const [head, ...rest] = parts;
+    const authorised = r.authorization === `Bot ${token}`;
+    if (head === "gateway" && rest[0] === "bot" && r.method === "GET") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      return answer(200, {
+        url: url.replace(/^http/, "ws"),
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      });
+    }
+    if (head === "interactions" && rest[2] === "callback" && r.method === "POST") {
+      // Interaction tokens authorise themselves; Discord answers 204 unless with_response=true.
+      if (r.query.get("with_response") === "true") return answer(200, { interaction: { id: rest[0] } });
+      return answer(204);
+    }
+    if (head === "webhooks" && rest[0] === APPLICATION_ID) {
+      if (r.method === "DELETE") return answer(204);
+      return answer(200, message(r.body));
+    }
+    if (head === "applications" && rest[0] === APPLICATION_ID && r.method === "PUT") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      const commands = Array.isArray(r.body) ? r.body : [];
+      return answer(
+        200,
+        commands.map((c: Record<string, unknown>, i: number) => ({
+          ...c,
+          id: String(nextMessageId + BigInt(i)),
+          application_id: APPLICATION_ID,
+          version: "1",
+          ...(rest[1] === "guilds" ? { guild_id: rest[2] } : {}),
+        })),
+      );
+    }
+    return answer(404, { message: "404: Not Found", code: 0 });
+  }
+
+  function message(body: unknown): Record<string, unknown> {
+    nextMessageId += 1n;
+    return {
+      id: String(nextMessageId),
+      channel_id: "910000000000000001",
+      type: 20,
+      content: "",
+      embeds: [],
+      attachments: [],
+      mentions: [],
+      mention_roles: [],
+      pinned: false,
+      mention_everyone: false,
+      tts: false,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      flags: 0,
+      components: [],
+      author: { id: BOT_USER_ID, username: "tally", discriminator: "0", global_name: null, avatar: null, bot: true },
+      ...(typeof body === "object" ? body : {}),
+    };
+  }
+
+  wss.on("connection", (socket) => {
+    const sendOp = (payload: Record<string, unknown>) => socket.send(JSON.stringify({ s: null, t: null, ...payload }));
+    sendOp({ op: 10, d: { heartbeat_interval: 41_250 } });
+    socket.on("close", () => identified.delete(socket));
+    socket.on("message", (raw) => {
+      const packet = JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> };
+      if (packet.op === 1) sendOp({ op: 11 });
+      if (packet.op === 2) {
+        if (packet.d.token !== token) {
+          socket.close(4004, "Authentication failed.");
+          return;
+        }
+        identifies.push(packet.d);
+        identified.add(socket);
+        seq += 1;
+        sendOp({
+          op: 0,
+          t: "READY",
+          s: seq,
+          d: {
+            v: 10,
+            user: {
+              id: BOT_USER_ID,
+              username: "tally",
+              discriminator: "0",
+              global_name: null,
+              avatar: null,
+              bot: true,
+            },
+            guilds: [],
+            session_id: randomBytes(16).toString("hex"),
+            resume_gateway_url: url.replace(/^http/, "ws"),
+            shard: [0, 1],
+            application: { id: APPLICATION_ID, flags: 0 },
+          },
+        });
+      }
+    });
+  });
+
+  return {
+    url,
+    apiUrl: `${url}/api`,
+    token,
+    requests,
+    identifies,
+    gateway: {
+      connections: () => identified.size,
+      dispatchInteraction(interaction) {
+        seq += 1;
+        const packet = JSON.stringify({ op: 0, t: "INTERACTION_CREATE", s: seq, d: interaction });
+        for (const socket of identified) socket.send(packet);
+      },
+    },
+    waitFor(match, count = 1, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = requests.filter(match);
+          const hit = found[count - 1];
+          if (!hit) return;
+          cleanup();
+          resolve(hit);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new Error(
+              `no matching request within ${timeoutMs} ms; saw ${requests.map((r) => `${r.method} ${r.path}`).join(", ")}`,
+            ),
+          );
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    callbacks: (interactionId) =>
+      requests.filter(
+        (r) => r.path.startsWith(`/api/v10/interactions/${interactionId}/`) && r.path.endsWith("/callback"),
+      ),
+    close: async () => {
+      for (const socket of wss.clients) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const answer = (status: number, body?: unknown) => ({ status, body });
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
