@@ -35,7 +35,14 @@ export interface SlackApp {
  * with Slack's own error instead of failing on the first command.
  */
 export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
-  const clientOptions = { slackApiUrl: withTrailingSlash(options.apiUrl ?? DEFAULT_SLACK_API_URL) };
+  const slackApiUrl = withTrailingSlash(options.apiUrl ?? DEFAULT_SLACK_API_URL);
+  const clientOptions = {
+    slackApiUrl,
+    // The Web API client's default retries for half an hour: a person waiting on a reply (or a process starting)
+    // is better served by a prompt, explained failure.
+    retryConfig: { retries: 2, minTimeout: 250, maxTimeout: 2_000 },
+    timeout: 10_000,
+  };
   const receiver = new RawHttpReceiver(options.signingSecret);
   const common = {
     token: options.botToken,
@@ -44,12 +51,23 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     deferInitialization: true,
   };
   const app = options.appToken
-    ? new App({ ...common, appToken: options.appToken, socketMode: true })
+    ? new App({
+        ...common,
+        appToken: options.appToken,
+        socketMode: true,
+        // Socket Mode keeps its own client for apps.connections.open, with the long retries a reconnect needs.
+        installerOptions: { clientOptions: { slackApiUrl, timeout: 10_000 } },
+      })
     : new App({ ...common, receiver });
   // In Socket Mode the HTTP handler still works (with a signing secret) by feeding the same App.
   if (options.appToken) receiver.init(app);
   registerPointsCommand(app, { core: options.core, adminUserIds: options.adminUserIds ?? [] });
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Slack refused the bot token or was unreachable (auth.test at ${slackApiUrl}): ${reason}`);
+  }
 
   return {
     app,
