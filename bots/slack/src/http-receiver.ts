@@ -44,56 +44,51 @@ export class RawHttpReceiver implements Receiver {
     if (!body) return { status: 400, body: { error: "bad_request", message: "Expected a Slack form or JSON body." } };
     if (body.type === "url_verification") return { status: 200, body: { challenge: body.challenge } };
 
+    const retryNum = numberHeader(request, "x-slack-retry-num");
+    const retryReason = header(request, "x-slack-retry-reason");
     return dispatch(app, {
       body,
-      retryNum: numberHeader(request, "x-slack-retry-num"),
-      retryReason: header(request, "x-slack-retry-reason"),
+      ...(retryNum === undefined ? {} : { retryNum }),
+      ...(retryReason === undefined ? {} : { retryReason }),
     });
   };
 }
 
-async function dispatch(
-  app: App,
-  event: Omit<ReceiverEvent, "ack" | "retryNum" | "retryReason"> & {
-    retryNum?: number | undefined;
-    retryReason?: string | undefined;
-  },
-): Promise<RawHttpResponse> {
+/** Runs the event through Bolt and answers with the listener's ack, or says why there was none. */
+async function dispatch(app: App, event: Omit<ReceiverEvent, "ack">): Promise<RawHttpResponse> {
   let acked = false;
   let answer: (response: RawHttpResponse) => void = () => {};
   const answered = new Promise<RawHttpResponse>((resolve) => {
     answer = resolve;
   });
-  const receiverEvent: ReceiverEvent = {
-    body: event.body,
-    ...(event.retryNum === undefined ? {} : { retryNum: event.retryNum }),
-    ...(event.retryReason === undefined ? {} : { retryReason: event.retryReason }),
-    ack: async (response?: unknown) => {
-      if (acked) throw new ReceiverMultipleAckError();
-      acked = true;
-      answer(ackResponse(response));
-    },
+  const ack = async (response?: unknown) => {
+    if (acked) throw new ReceiverMultipleAckError();
+    acked = true;
+    answer(ackResponse(response));
   };
   // The listener keeps working after ack(); its later failures are logged, the HTTP answer is already gone.
-  const processed = app.processEvent(receiverEvent).then(
-    () => undefined,
+  const processed = app.processEvent({ ...event, ack }).then(
+    () => "done" as const,
     (error: unknown) => {
       app.logger.error(error);
-      return error;
+      return "failed" as const;
     },
   );
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), ACK_DEADLINE_MS);
   });
-  const first = await Promise.race([answered, processed.then((error) => ({ error })), deadline]);
+  const outcome = await Promise.race([answered.then(() => "acked" as const), processed, deadline]);
   clearTimeout(timer);
-  if (acked) return answered;
-  if (first === "late")
-    return { status: 404, body: { error: "unhandled", message: "No listener acknowledged this request in time." } };
-  return "error" in first && first.error
-    ? { status: 500, body: { error: "internal", message: "The Slack listener failed before acknowledging." } }
-    : { status: 404, body: { error: "unhandled", message: "No listener handles this Slack request." } };
+  switch (outcome) {
+    case "acked":
+      return answered;
+    case "failed":
+      return { status: 500, body: { error: "internal", message: "The Slack listener failed before acknowledging." } };
+    case "done":
+    case "late":
+      return { status: 404, body: { error: "unhandled", message: "No listener acknowledged this Slack request." } };
+  }
 }
 
 /** What Slack receives as the HTTP answer: nothing, a text message, or a JSON message. */

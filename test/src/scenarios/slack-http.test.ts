@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../harness.ts";
 import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
 import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
-import { postSigned, postSlashCommand } from "../slack/slash-command.ts";
+import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slash-command.ts";
 
 let h: Harness;
 let slack: LocalSlack;
@@ -272,6 +272,16 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       });
       expect(res.status).toBe(401);
     });
+  });
+
+  it("answers 404 for a command this app does not handle", async () => {
+    const body = new URLSearchParams({
+      ...slashCommandPayload({ text: "", user_id: people.admin.id, response_url: slack.responseUrl(randomUUID()) }),
+      command: "/weather",
+    }).toString();
+    const res = await postSigned(h.url, SIGNING_SECRET, body, "application/x-www-form-urlencoded");
+    expect(res.status).toBe(404);
+    expect(res.elapsedMs).toBeLessThan(3000);
   });
 
   it("answers Slack's ssl_check and url_verification handshakes", async () => {
