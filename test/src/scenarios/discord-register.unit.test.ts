@@ -1,0 +1,44 @@
+import { registerCommands } from "@tally/discord-bot";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APPLICATION_ID, type LocalDiscord, startLocalDiscord } from "../discord/local-discord.ts";
+
+let discord: LocalDiscord;
+beforeAll(async () => {
+  discord = await startLocalDiscord();
+});
+afterAll(() => discord?.close());
+
+describe("registerCommands (pnpm tally discord register)", () => {
+  it("puts /points with its subcommands and typed options globally, authenticated as the bot", async () => {
+    const registered = await registerCommands({
+      token: discord.token,
+      applicationId: APPLICATION_ID,
+      apiUrl: discord.apiUrl,
+    });
+    expect(registered.map((c) => c.name)).toEqual(["points"]);
+    const put = await discord.waitFor((r) => r.method === "PUT");
+    expect(put.path).toBe(`/api/v10/applications/${APPLICATION_ID}/commands`);
+    expect(put.authorization).toBe(`Bot ${discord.token}`);
+    const [points] = put.body;
+    expect(points.contexts).toEqual([0]);
+    const subcommands = Object.fromEntries(
+      points.options.map((s: { name: string; options?: unknown[] }) => [s.name, s.options ?? []]),
+    );
+    expect(Object.keys(subcommands)).toEqual(["give", "take", "tip", "balance", "leaderboard", "history", "help"]);
+    expect(subcommands.give).toEqual([
+      expect.objectContaining({ name: "user", type: 6, required: true }),
+      expect.objectContaining({ name: "amount", type: 4, required: true, min_value: 1 }),
+      expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
+      expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
+    ]);
+  });
+
+  it("registers in one guild when asked, and fails clearly with a wrong token", async () => {
+    const guildId = "950000000000000001";
+    await registerCommands({ token: discord.token, applicationId: APPLICATION_ID, apiUrl: discord.apiUrl, guildId });
+    expect(discord.requests.at(-1)?.path).toBe(`/api/v10/applications/${APPLICATION_ID}/guilds/${guildId}/commands`);
+    await expect(
+      registerCommands({ token: "wrong", applicationId: APPLICATION_ID, apiUrl: discord.apiUrl }),
+    ).rejects.toThrow(/Unauthorized/);
+  });
+});
