@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openTestDatabase } from "@tally/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApiProcess } from "../api-process.ts";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
 import { type LocalDiscord, startLocalDiscord } from "../discord/local-discord.ts";
 import { applicationKeys, signatureHeaders } from "../discord/sign-interaction.ts";
+import { startTallyProcess } from "../discord/tally-process.ts";
 
 const API_KEY = "tly_discord_start_key";
 const mod: MemberFixture = { id: "960000000000000001", username: "mod", permissions: MANAGE_GUILD };
@@ -31,12 +31,12 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function waitUntil(condition: () => boolean, what: string, output: () => string): Promise<void> {
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 240; i++) {
     if (condition()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${what} did not happen in 60 s:\n${output()}`);
+  throw new Error(`${what} did not happen in 60 s`);
 }
 
 /** Dispatches over the gateway and returns the embed of the first callback for it. */
@@ -49,24 +49,28 @@ async function viaGateway(interaction: Record<string, unknown>) {
 describe("pnpm start with the Discord settings", () => {
   it("opens the gateway and POST /discord/interactions, both answering /points on one ledger", async () => {
     const keys = applicationKeys();
-    const api = await startApiProcess({
-      TALLY_DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      TALLY_API_KEY: API_KEY,
-      DISCORD_TOKEN: discord.token,
-      DISCORD_PUBLIC_KEY: keys.publicKeyHex,
-      DISCORD_API_URL: discord.apiUrl,
-    });
+    const api = await startTallyProcess(
+      "api/src/main.ts",
+      {
+        TALLY_DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        TALLY_API_KEY: API_KEY,
+        DISCORD_TOKEN: discord.token,
+        DISCORD_PUBLIC_KEY: keys.publicKeyHex,
+        DISCORD_API_URL: discord.apiUrl,
+      },
+      /Tally is listening on (http:\/\/\S+)[\s\S]*Doors open: .*\n/,
+    );
+    const url = api.match[1];
     try {
-      expect(api.output()).toContain("Discord interactions (POST /discord/interactions)");
-      await waitUntil(() => api.output().includes("Discord gateway"), "the gateway login", api.output);
+      expect(api.output()).toContain("Discord interactions (POST /discord/interactions), Discord gateway");
       expect(discord.gateway.connections()).toBe(1);
 
       const first = await viaGateway(pointsInteraction(mod, "give", { user: ada, amount: 8 }));
       expect(first.description).toContain("**8 points**");
 
       const body = JSON.stringify(pointsInteraction(mod, "give", { user: ada, amount: 2 }));
-      const response = await fetch(`${api.url}/discord/interactions`, {
+      const response = await fetch(`${url}/discord/interactions`, {
         method: "POST",
         headers: { "content-type": "application/json", ...signatureHeaders(keys.privateKey, body) },
         body,
@@ -75,51 +79,36 @@ describe("pnpm start with the Discord settings", () => {
       const reply = (await response.json()) as { data: { embeds: { description: string }[] } };
       expect(reply.data.embeds[0]?.description).toContain("**10 points**");
 
-      const found = await fetch(`${api.url}/api/v1/realms/default/credentials/find?type=discord-id&value=${ada.id}`, {
+      const found = await fetch(`${url}/api/v1/realms/default/credentials/find?type=discord-id&value=${ada.id}`, {
         headers: { authorization: `Bearer ${API_KEY}` },
       });
       expect(((await found.json()) as { balance: number }).balance).toBe(10);
     } finally {
-      const code = await api.stop();
-      expect(code, api.output()).toBe(0);
+      await api.stop();
     }
-    await waitUntil(() => discord.gateway.connections() === 0, "the gateway disconnect", api.output);
+    expect(api.child.exitCode, api.output()).toBe(0);
+    await waitUntil(() => discord.gateway.connections() === 0, "the gateway disconnect");
   });
 
   it("runs the gateway bot standalone (bots/discord start) for scale-out", async () => {
-    const { DATABASE_URL: _inherited, ...base } = process.env;
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "bots/discord/src/main.ts"], {
-      cwd: root,
-      env: {
-        ...base,
+    const bot = await startTallyProcess(
+      "bots/discord/src/main.ts",
+      {
         TALLY_DATA_DIR: dataDir,
         DATABASE_URL: databaseUrl,
         DISCORD_TOKEN: discord.token,
         DISCORD_API_URL: discord.apiUrl,
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout?.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      /is online/,
+    );
     try {
-      await waitUntil(
-        () => output.includes("is online"),
-        "the standalone login",
-        () => output,
-      );
       const balance = await viaGateway(pointsInteraction(ada, "balance"));
       // The first test left ada with 10 in this same database.
       expect(balance.description).toBe(`<@${ada.id}> has **10 points**.`);
     } finally {
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      await bot.stop();
     }
+    expect(bot.child.exitCode, bot.output()).toBe(0);
   });
 
   it("refuses to start standalone without a token, saying which setting is missing", async () => {
