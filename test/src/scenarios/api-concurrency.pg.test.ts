@@ -1,8 +1,8 @@
 import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startApiProcess } from "../api-process.ts";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
+import { startApiProcess } from "../tally-process.ts";
 
 // Races need real connections: PostgreSQL only.
 let h: Harness;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTestDatabase } from "@tally/db/testing";
 import { describe, expect, it } from "vitest";
-import { startApiProcess } from "../api-process.ts";
+import { startApiProcess } from "../tally-process.ts";
 
 describe("pnpm start", () => {
   it("on an empty database serves /healthz, prints the realm and a key once, and keeps data across restarts", async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
 import { type LocalDiscord, startLocalDiscord } from "../discord/local-discord.ts";
 import { applicationKeys, signatureHeaders } from "../discord/sign-interaction.ts";
-import { startTallyProcess } from "../discord/tally-process.ts";
+import { startTallyProcess } from "../tally-process.ts";
 
 const API_KEY = "tly_discord_start_key";
 const mod: MemberFixture = { id: "960000000000000001", username: "mod", permissions: MANAGE_GUILD };

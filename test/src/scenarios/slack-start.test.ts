@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTestDatabase } from "@tally/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApiProcess } from "../api-process.ts";
 import { people, SIGNING_SECRET } from "../slack/fixtures.ts";
 import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
 import { postSlashCommand, slashCommandPayload } from "../slack/slash-command.ts";
+import { startApiProcess } from "../tally-process.ts";
 
 const API_KEY = "tly_slack_start_key";
 let slack: LocalSlack;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface TallyProcess {
   child: ChildProcess;
@@ -58,4 +58,18 @@ export async function startTallyProcess(
       return exited;
     },
   };
+}
+
+export interface ApiProcess extends TallyProcess {
+  url: string;
+}
+
+/** `pnpm start` as a real child process (what production runs), for start-up, multi-process and crash tests. */
+export async function startApiProcess(env: Record<string, string | undefined>): Promise<ApiProcess> {
+  const started = await startTallyProcess(
+    "api/src/main.ts",
+    env,
+    /Tally is listening on (http:\/\/[^\s]+)[\s\S]*Doors open:/,
+  );
+  return { ...started, url: started.match[1] ?? "" };
 }
