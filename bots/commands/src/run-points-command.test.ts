@@ -1,6 +1,6 @@
-import { type BalanceService, createBalanceService, normalizeIdentifier, type Subject } from "@tally/core";
-import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { normalizeIdentifier, type Subject } from "@tally/core";
+import { useTestCore } from "@tally/core/testing";
+import { describe, expect, it } from "vitest";
 import type { Invocation, PointsCommand, Target } from "./contract.ts";
 import { runPointsCommand } from "./run-points-command.ts";
 
@@ -8,19 +8,9 @@ const MOD = "200000000000000001";
 const ADA = "200000000000000002";
 const BOB = "200000000000000003";
 
-let t: TestDatabase;
-let core: BalanceService;
 let seq = 0;
 
-beforeAll(async () => {
-  t = await openTestDatabase();
-  core = createBalanceService(t.db);
-});
-afterAll(() => t.close());
-beforeEach(async () => {
-  await t.reset();
-  await core.ensureBootstrap({ apiKey: "tly_bot_commands_test_key" });
-});
+const world = useTestCore({ apiKey: "tly_bot_commands_test_key" });
 
 const member = (id: string): Target => ({ kind: "member", platform: "discord", id });
 const discordId = (id: string): Subject => ({ kind: "credential", identifier: normalizeIdentifier("discord-id", id) });
@@ -33,11 +23,11 @@ function run(command: PointsCommand, options: { as?: string; manager?: boolean; 
     idempotencyKey: options.key ?? `discord:test-${++seq}`,
     command,
   };
-  return runPointsCommand(core, inv);
+  return runPointsCommand(world.core, inv);
 }
 
-const balance = async (id: string) => (await core.balanceOf("default", discordId(id))).balance;
-const ledger = async () => (await core.history("default", { limit: 100 })).items;
+const balance = async (id: string) => (await world.core.balanceOf("default", discordId(id))).balance;
+const ledger = async () => (await world.core.history("default", { limit: 100 })).items;
 const entries = async () => (await ledger()).length;
 
 describe("give and take", () => {
@@ -89,11 +79,11 @@ describe("give and take", () => {
   });
 
   it("refuses a self-gift through an email linked to the giver's own account", async () => {
-    const user = await core.createUser(
+    const user = await world.core.createUser(
       { realmId: "default", initiator: { type: "cli", id: "t" }, via: "cli" },
       { email: "mod@example.com" },
     );
-    await core.link(
+    await world.core.link(
       { realmId: "default", initiator: { type: "cli", id: "t" }, via: "cli" },
       normalizeIdentifier("discord-id", MOD),
       { accountId: user.id },
@@ -114,10 +104,13 @@ describe("give and take", () => {
 
   it("credits email and user targets, and reports an unknown user_id with the fix", async () => {
     await run({ name: "give", target: { kind: "email", address: "ada@example.com" }, amount: 2 });
-    await core.createUser({ realmId: "default", initiator: { type: "cli", id: "t" }, via: "cli" }, { userId: "u-9" });
+    await world.core.createUser(
+      { realmId: "default", initiator: { type: "cli", id: "t" }, via: "cli" },
+      { userId: "u-9" },
+    );
     const toUser = await run({ name: "give", target: { kind: "user", userId: "u-9" }, amount: 4 });
     expect(toUser.lines.join(" ")).toContain("user:u-9");
-    expect((await core.balanceOf("default", { kind: "user", userId: "u-9" })).balance).toBe(4n);
+    expect((await world.core.balanceOf("default", { kind: "user", userId: "u-9" })).balance).toBe(4n);
     const unknown = await run({ name: "give", target: { kind: "user", userId: "nobody" }, amount: 4 });
     expect(unknown).toMatchObject({ visibility: "ephemeral", title: "No such user" });
     expect(unknown.lines.join(" ")).toContain("POST /users");
@@ -134,7 +127,7 @@ describe("give and take", () => {
   });
 
   it("uses another currency when asked, with its scale", async () => {
-    const gems = await core.createCurrency("default", { name: "gems", scale: 2 });
+    const gems = await world.core.createCurrency("default", { name: "gems", scale: 2 });
     const reply = await run({ name: "give", target: member(ADA), amount: 1.5, currencyId: gems.id });
     expect(reply.fields).toContainEqual({ name: "New balance", value: "1.50 gems" });
     const tooFine = await run({ name: "give", target: member(ADA), amount: 1.555, currencyId: gems.id });

@@ -1,51 +1,40 @@
-import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type BalanceService, createBalanceService } from "../balance-service.ts";
+import { describe, expect, it } from "vitest";
 import type { WriteContext } from "../context.ts";
 import { normalizeIdentifier } from "../identities.ts";
+import { useTestCore } from "../testing.ts";
 
-let t: TestDatabase;
-let core: BalanceService;
 const ctx: WriteContext = { realmId: "default", initiator: { type: "cli", id: "test" }, via: "cli" };
 const alice = { kind: "credential", identifier: normalizeIdentifier("email", "Alice@Example.com") } as const;
 
-beforeAll(async () => {
-  t = await openTestDatabase();
-  core = createBalanceService(t.db);
-});
-afterAll(() => t.close());
-beforeEach(async () => {
-  await t.reset();
-  await core.ensureBootstrap({ apiKey: "tly_test" });
-});
+const world = useTestCore({ apiKey: "tly_test" });
 
 describe("adjust", () => {
   it("creates a ghost credential on first credit and accumulates", async () => {
-    const first = await core.adjust(ctx, { subject: alice, amount: 10 });
+    const first = await world.core.adjust(ctx, { subject: alice, amount: 10 });
     expect(first.balance).toBe(10n);
     expect(first.linked).toBe(false);
-    const second = await core.adjust(ctx, { subject: alice, amount: -4 });
+    const second = await world.core.adjust(ctx, { subject: alice, amount: -4 });
     expect(second.balance).toBe(6n);
     expect(second.credentialId).toBe(first.credentialId);
   });
 
   it("refuses an overdraft and writes nothing", async () => {
-    await core.adjust(ctx, { subject: alice, amount: 5 });
-    await expect(core.adjust(ctx, { subject: alice, amount: -6 })).rejects.toMatchObject({
+    await world.core.adjust(ctx, { subject: alice, amount: 5 });
+    await expect(world.core.adjust(ctx, { subject: alice, amount: -6 })).rejects.toMatchObject({
       code: "INSUFFICIENT_BALANCE",
     });
-    const page = await core.history("default", {});
+    const page = await world.core.history("default", {});
     expect(page.items).toHaveLength(1);
   });
 
   it("replays the same idempotency key and refuses a different request with it", async () => {
     const keyed = { ...ctx, idempotencyKey: "k1" };
-    const a = await core.adjust(keyed, { subject: alice, amount: 3 });
-    const b = await core.adjust(keyed, { subject: alice, amount: 3 });
+    const a = await world.core.adjust(keyed, { subject: alice, amount: 3 });
+    const b = await world.core.adjust(keyed, { subject: alice, amount: 3 });
     expect(b).toMatchObject({ replayed: true, balance: 3n, entryId: a.entryId });
-    await expect(core.adjust(keyed, { subject: alice, amount: 4 })).rejects.toMatchObject({
+    await expect(world.core.adjust(keyed, { subject: alice, amount: 4 })).rejects.toMatchObject({
       code: "IDEMPOTENCY_CONFLICT",
     });
-    expect((await core.balanceOf("default", alice)).balance).toBe(3n);
+    expect((await world.core.balanceOf("default", alice)).balance).toBe(3n);
   });
 });

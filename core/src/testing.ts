@@ -1,0 +1,34 @@
+import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { type BalanceService, createBalanceService } from "./balance-service.ts";
+
+/**
+ * Registers the usual hooks of a test file that needs core: its own database (one per file, the costly part),
+ * emptied and given realm `default` with `apiKey` before each test. Read `t` and `core` inside tests.
+ */
+export function useTestCore(options: { apiKey?: string; maxConnections?: number } = {}): {
+  readonly t: TestDatabase;
+  readonly core: BalanceService;
+} {
+  let t: TestDatabase | undefined;
+  let core: BalanceService | undefined;
+  beforeAll(async () => {
+    t = await openTestDatabase({ maxConnections: options.maxConnections });
+    core = createBalanceService(t.db);
+  });
+  afterAll(() => t?.close());
+  beforeEach(async () => {
+    await t?.reset();
+    await core?.ensureBootstrap({ apiKey: options.apiKey ?? "tly_test_bootstrap_key" });
+  });
+  return {
+    get t() {
+      if (!t) throw new Error("useTestCore: the database opens in beforeAll");
+      return t;
+    },
+    get core() {
+      if (!core) throw new Error("useTestCore: core is created in beforeAll");
+      return core;
+    },
+  };
+}
