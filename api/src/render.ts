@@ -1,4 +1,10 @@
-import { type BalanceChangeResult, describeIdentifier, type Identifier, toMajor } from "@tally/core";
+import {
+  type BalanceChangeResult,
+  type BalanceService,
+  describeIdentifier,
+  type Identifier,
+  toMajor,
+} from "@tally/core";
 import type { Account, Currency, LedgerEntry } from "@tally/db";
 
 /** JSON shapes of the API. Balances leave as whole-unit JSON numbers via the currency's scale, never as raw bigints. */
@@ -54,3 +60,9 @@ export function currency(c: Currency) {
 }
 
 export const label = describeIdentifier;
+
+/** Decimal places by currency id for a realm, for rendering entries that may span currencies. */
+export async function scalesOf(core: BalanceService, realmId: string): Promise<(currencyId: string) => number> {
+  const currencies = await core.currencies(realmId);
+  return (id) => currencies.find((c) => c.id === id)?.scale ?? 0;
+}

@@ -134,8 +134,7 @@ export function creditUserRoutes(app: FastifyInstance, core: BalanceService): vo
         ...request.query,
         subject: { kind: "user", userId: request.params.user_id },
       });
-      const currencies = await core.currencies(realmId);
-      const scaleOf = (id: string) => currencies.find((c) => c.id === id)?.scale ?? 0;
+      const scaleOf = await render.scalesOf(core, realmId);
       return {
         message: "fetch resource successfully",
         transactions: result.items.map((e) => render.entry(e, scaleOf)),

@@ -111,8 +111,7 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
       const identifier = credentialOf(request.query);
       const result = await core.link(ctx, identifier, request.body);
       markReplay(reply, result.replayed);
-      const currencies = await core.currencies(ctx.realmId);
-      const scaleOf = (id: string) => currencies.find((c) => c.id === id)?.scale ?? 0;
+      const scaleOf = await render.scalesOf(core, ctx.realmId);
       return {
         credentialId: result.credentialId,
         identifier: identifier.value,

@@ -64,8 +64,7 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
       const realmId = realmOf(request, request.params.realmId);
       const { realmPointId, ...query } = request.query;
       const page = await core.history(realmId, { ...query, currencyId: realmPointId });
-      const currencies = await core.currencies(realmId);
-      const scaleOf = (id: string) => currencies.find((c) => c.id === id)?.scale ?? 0;
+      const scaleOf = await render.scalesOf(core, realmId);
       return { data: page.items.map((e) => render.entry(e, scaleOf)), nextCursor: page.nextCursor };
     },
   );
