@@ -159,15 +159,13 @@ async function balance(
   target: Target | undefined,
   currencyId: string | undefined,
 ): Promise<Reply> {
-  const subject = target ? targetSubject(target) : invokerSubject(inv);
-  const who = target ? targetLabel(inv.platform, target) : invokerLabel(inv);
+  const { subject, who } = readTarget(inv, target);
   const cur = await core.currency(inv.realmId, currencyId);
   let minor = 0n;
   try {
     minor = (await core.balanceOf(inv.realmId, subject, cur.id)).balance;
   } catch (error) {
-    // A member nobody has credited yet simply holds nothing; an unknown user_id is a typo worth reporting.
-    if (!(isTallyError(error) && error.code === "NOT_FOUND" && subject.kind === "credential")) throw error;
+    if (!neverCredited(error, subject)) throw error;
   }
   const amount = amountOf(cur, minor);
   return {
@@ -201,15 +199,14 @@ async function history(
   target: Target | undefined,
   currencyId: string | undefined,
 ): Promise<Reply> {
-  const subject = target ? targetSubject(target) : invokerSubject(inv);
-  const who = target ? targetLabel(inv.platform, target) : invokerLabel(inv);
+  const { subject, who } = readTarget(inv, target);
   const currencies = await core.currencies(inv.realmId);
   if (currencyId) await core.currency(inv.realmId, currencyId);
   let entries: LedgerEntry[] = [];
   try {
     entries = (await core.history(inv.realmId, { subject, currencyId, limit: HISTORY_SIZE })).items;
   } catch (error) {
-    if (!(isTallyError(error) && error.code === "NOT_FOUND" && subject.kind === "credential")) throw error;
+    if (!neverCredited(error, subject)) throw error;
   }
   return {
     visibility: "ephemeral",
@@ -251,6 +248,18 @@ function entryLine(platform: Invocation["platform"], entry: LedgerEntry, cur: Cu
   ]
     .filter(Boolean)
     .join(" · ");
+}
+
+/** Whom a read is about: the named target, or the invoker themself. */
+function readTarget(inv: Invocation, target: Target | undefined): { subject: Subject; who: string } {
+  return target
+    ? { subject: targetSubject(target), who: targetLabel(inv.platform, target) }
+    : { subject: invokerSubject(inv), who: invokerLabel(inv) };
+}
+
+/** A member nobody has credited yet simply holds nothing; an unknown user_id is a typo worth reporting. */
+function neverCredited(error: unknown, subject: Subject): boolean {
+  return isTallyError(error) && error.code === "NOT_FOUND" && subject.kind === "credential";
 }
 
 function invokerSubject(inv: Invocation): Subject {
