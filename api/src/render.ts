@@ -1,10 +1,4 @@
-import {
-  type BalanceChangeResult,
-  type BalanceService,
-  describeIdentifier,
-  type Identifier,
-  toMajor,
-} from "@tally/core";
+import { type BalanceChangeResult, type BalanceService, type Identifier, toMajor } from "@tally/core";
 import type { Account, Currency, LedgerEntry } from "@tally/db";
 
 /** JSON shapes of the API. Balances leave as whole-unit JSON numbers via the currency's scale, never as raw bigints. */
@@ -58,8 +52,6 @@ export function currency(c: Currency) {
     scale: c.scale,
   };
 }
-
-export const label = describeIdentifier;
 
 /** Decimal places by currency id for a realm, for rendering entries that may span currencies. */
 export async function scalesOf(core: BalanceService, realmId: string): Promise<(currencyId: string) => number> {

@@ -27,7 +27,3 @@ export class TallyError extends Error {
 }
 
 export const isTallyError = (error: unknown): error is TallyError => error instanceof TallyError;
-
-export function notFound(what: string): TallyError {
-  return new TallyError("NOT_FOUND", `${what} not found.`);
-}

@@ -4,7 +4,6 @@ export * from "./balance-service.ts";
 export * from "./context.ts";
 export * from "./errors.ts";
 export * from "./identities.ts";
-export { API_KEY_PREFIX } from "./ids.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
 export type { Page } from "./queries/history.ts";
