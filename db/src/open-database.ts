@@ -41,6 +41,11 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
     const client = postgres(options.url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
+      // While the database is away, every request must fail fast (a 503) instead of queueing behind a connection
+      // attempt: reconnect at once (a refused connection costs a millisecond; the default backoff grows to 20 s,
+      // which also delays recovery) and give up on a connection the network swallows after a short wait.
+      backoff: () => 0,
+      connect_timeout: 2,
       // bigint columns come back as bigint, never as a lossy number
       types: { bigint: postgres.BigInt },
     });

@@ -5,7 +5,7 @@ import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { isRetryable, pgMessage } from "../transaction.ts";
+import { inTransaction, isRetryable, pgMessage } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
 import { type DeltaRow, deltaStatement, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
@@ -64,23 +64,46 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
       }
       throw subjectNotFound(subject);
     }
-    const after = state.balance + delta;
-    if (delta < 0n && !currency.allowNegative && after < 0n) {
-      throw new TallyError(
-        "INSUFFICIENT_BALANCE",
-        `Insufficient balance: the balance is ${state.balance} and the change is ${delta} (minor units).`,
-        { balance: state.balance, delta },
-      );
-    }
-    if (after > MAX_MINOR || after < -MAX_MINOR) {
-      throw new TallyError(
-        "BALANCE_LIMIT",
-        `The balance would leave the supported range of ±${MAX_MINOR} minor units.`,
-      );
-    }
-    // Otherwise the state moved between the statement and the read (e.g. a credential was just linked): try again.
+    // A refusal holds for the balance this read saw, a real moment of the ledger after the request arrived.
+    refuseUnlessAllowed(state.balance, delta, currency);
+    // The read allows what the statement refused: concurrent deltas moved the balance in between. Retrying can lose
+    // that race again and again on a hot row, so decide once with the row locked.
+    const settled = await inTransaction(db, async (tx) => {
+      const balance = await lockedBalance(tx, state.accountId, currency.id);
+      refuseUnlessAllowed(balance, delta, currency);
+      const [row] = await queryRows<DeltaRow>(tx, statement);
+      return row;
+    }).catch((error: unknown) => {
+      if (key && pgMessage(error).includes("tally_abort:idempotency_replay")) return undefined;
+      throw error;
+    });
+    if (settled) return changeFromRow(settled, currency.id);
+    // Still nothing: the key was taken meanwhile, or the credential now points elsewhere; the next pass tells which.
   }
   throw new Error("balance change did not settle after retries");
+}
+
+/** The balance row locked for the rest of the transaction; zero when the account never held the currency. */
+async function lockedBalance(tx: Database, accountId: string, currencyId: string): Promise<bigint> {
+  const [row] = await queryRows<{ balance: string | bigint }>(
+    tx,
+    sql`SELECT balance FROM balances WHERE account_id = ${accountId} AND currency_id = ${currencyId} FOR UPDATE`,
+  );
+  return BigInt(row?.balance ?? 0);
+}
+
+function refuseUnlessAllowed(balance: bigint, delta: bigint, currency: Currency): void {
+  const after = balance + delta;
+  if (delta < 0n && !currency.allowNegative && after < 0n) {
+    throw new TallyError(
+      "INSUFFICIENT_BALANCE",
+      `Insufficient balance: the balance is ${balance} and the change is ${delta} (minor units).`,
+      { balance, delta },
+    );
+  }
+  if (after > MAX_MINOR || after < -MAX_MINOR) {
+    throw new TallyError("BALANCE_LIMIT", `The balance would leave the supported range of ±${MAX_MINOR} minor units.`);
+  }
 }
 
 export function subjectNotFound(subject: Subject): TallyError {
