@@ -11,11 +11,11 @@ import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slas
 let h: Harness;
 let slack: LocalSlack;
 let bot: SlackApp;
+// The API server needs the handler and the bot needs the harness's core: bind late.
+let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
   slack = await startLocalSlack(Object.values(people));
-  // The API server needs the handler and the bot needs the harness's core: bind late.
-  let handler: SlackApp["handler"] | undefined;
   h = await startHarness({
     slackEvents: (request) => {
       if (!handler) throw new Error("Slack handler not ready");
@@ -99,9 +99,10 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     try {
       const key = randomUUID();
       const started = performance.now();
+      // Someone Tally has not asked Slack about yet: a cached answer would need no users.info at all.
       const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
-        text: `give <@${people.member.id}> 3`,
-        user_id: people.admin.id,
+        text: "give email:late@example.com 3",
+        user_id: people.latecomer.id,
         response_url: slack.responseUrl(key),
       });
       expect(ack.status).toBe(200);
@@ -138,6 +139,19 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     // Still readable: each mention shows as its label.
     expect(answer.reply.text).toContain('for "@\u2060channel @\u2060here @\u2060everyone @devs @fran');
     expect(await balanceOf(people.member.id)).toBe(5);
+  });
+
+  it("asks Slack about a person once a minute, not on every command", async () => {
+    const lookups = () => slack.calls.filter((c) => c.method === "users.info").map((c) => c.params.user);
+    await points(people.owner.id, `give <@${people.friend.id}> 1`);
+    const seen = lookups().length;
+    expect(lookups()).toContain(people.owner.id);
+    expect(lookups()).toContain(people.friend.id);
+    await points(people.owner.id, `give <@${people.friend.id}> 2`);
+    await points(people.friend.id, `tip <@${people.owner.id}> 1`);
+    await points(people.owner.id, "balance");
+    expect(lookups()).toHaveLength(seen);
+    expect(await balanceOf(people.friend.id)).toBe(2);
   });
 
   it("take: an owner removes points; taking more than the balance is a private error that changes nothing", async () => {
@@ -272,6 +286,32 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     await expect(h.core.balanceOf("default", slackSubject(people.member.id))).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
+  });
+
+  it("asks Slack again once the cached answer is older than the cache time", async () => {
+    const shortLived = await createSlackApp({
+      core: h.core,
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      apiUrl: slack.apiUrl,
+      logLevel: LogLevel.ERROR,
+      userCacheMs: 300,
+    });
+    const usual = handler;
+    handler = shortLived.handler;
+    try {
+      const asked = () => slack.calls.filter((c) => c.method === "users.info" && c.params.user === people.admin.id);
+      const before = asked().length;
+      await points(people.admin.id, "balance");
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 2);
+    } finally {
+      handler = usual;
+      await shortLived.stop();
+    }
   });
 
   describe("refuses what Slack did not sign, with 401 and nothing written", () => {
