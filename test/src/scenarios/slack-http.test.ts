@@ -115,6 +115,31 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     }
   });
 
+  it("repeats a reason full of broadcasts and mentions in public without letting it notify anyone", async () => {
+    // As Slack escapes what was typed: @channel, @here, @everyone, a user group, a person; then the same typed
+    // literally in markup form, which Slack sends HTML-escaped.
+    const reason =
+      "<!channel> <!here|here> <!everyone> <!subteam^S0DEVS|@devs> <@U0FRIEND|fran> &lt;!here&gt; &lt;@U0FRIEND&gt; @everyone";
+    const answer = await points(people.admin.id, `give <@${people.member.id}> 5 ${reason}`);
+    expect(answer.reply.response_type).toBe("in_channel");
+    const posted = JSON.stringify(answer.reply);
+    // The only markup left is Tally's own mentions of the giver and the recipient.
+    expect(new Set([...posted.matchAll(/<[@!#][^>]*>/g)].map((m) => m[0]))).toEqual(
+      new Set([`<@${people.admin.id}>`, `<@${people.member.id}>`]),
+    );
+    expect(posted).not.toMatch(/<!|<@U0FRIEND|subteam/);
+    expect(posted).not.toMatch(/@(here|channel|everyone)\b/);
+    const textObjects = answer.reply.blocks.flatMap((b: { text?: unknown; fields?: unknown[] }) => [
+      ...(b.text ? [b.text] : []),
+      ...(b.fields ?? []),
+    ]);
+    expect(textObjects.length).toBeGreaterThan(0);
+    for (const text of textObjects) expect(text).toMatchObject({ type: "mrkdwn", verbatim: true });
+    // Still readable: each mention shows as its label.
+    expect(answer.reply.text).toContain('for "@\u2060channel @\u2060here @\u2060everyone @devs @fran');
+    expect(await balanceOf(people.member.id)).toBe(5);
+  });
+
   it("take: an owner removes points; taking more than the balance is a private error that changes nothing", async () => {
     await points(people.owner.id, `give <@${people.member.id}> 10`);
     const take = await points(people.owner.id, `take <@${people.member.id}> 4 typo`);
@@ -155,6 +180,17 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect((await points(people.admin.id, `give <@${people.admin.id}> 5`)).reply.response_type).toBe("ephemeral");
     expect((await points(people.admin.id, `give <@${people.bot.id}> 5`)).reply.response_type).toBe("ephemeral");
     expect(await entryCount()).toBe(before);
+  });
+
+  it("speaks proper English: 1 point, 1 coin, and You have no points yet", async () => {
+    const nothing = await points(people.member.id, `tip <@${people.friend.id}> 1`);
+    expect(nothing.reply.text).toContain("You have no points yet, so there is nothing to tip.");
+    const one = await points(people.admin.id, `give <@${people.member.id}> 1 first`);
+    expect(one.reply.text).toContain(`<@${people.admin.id}> gave 1 point to <@${people.member.id}> for "first".`);
+    expect(one.reply.text).toContain(`New balance of <@${people.member.id}>: 1 point.`);
+    const coins = await h.core.createCurrency("default", { name: "coins" });
+    const coin = await points(people.admin.id, `give <@${people.friend.id}> 1 --currency ${coins.id}`);
+    expect(coin.reply.text).toContain(`gave 1 coin to <@${people.friend.id}>`);
   });
 
   it("balance, leaderboard and history answer with what the ledger holds", async () => {
