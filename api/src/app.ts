@@ -13,6 +13,7 @@ import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
   core: BalanceService;
@@ -25,6 +26,8 @@ export interface AppDeps {
   slackEvents?: RawHandler | undefined;
   /** Throws when the database is unreachable (for /readyz). */
   ready?: () => Promise<void>;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target loopback and private addresses (default true). */
+  webhookAllowPrivate?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;
 }

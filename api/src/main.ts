@@ -1,4 +1,4 @@
-import { createBalanceService } from "@tally/core";
+import { createBalanceService, startWebhookWorker } from "@tally/core";
 import { openDatabase } from "@tally/db";
 import { buildApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
@@ -39,9 +39,15 @@ async function main(): Promise<void> {
     discordInteractions,
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
+    webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
     rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT });
+  const webhooks = startWebhookWorker(database.db, {
+    allowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
+    onError: (error) => app.log.error({ err: error }, "webhook delivery pass failed"),
+  });
+  stops.push(() => webhooks.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
