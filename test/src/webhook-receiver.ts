@@ -28,6 +28,8 @@ export interface Receiver {
   /** Requests being handled right now, and the most ever at once per webhook-id. */
   inFlight: Map<string, number>;
   maxConcurrentPerId: number;
+  /** Requests held unanswered in "hang" mode. */
+  held: number;
   /** Verified events, one per webhook-id (the dedup a receiver does). */
   unique(): ReceivedEvent[];
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startReceiver(secrets: string[] = [], options: { delayMs?:
     mode: 200,
     inFlight: new Map(),
     maxConcurrentPerId: 0,
+    held: 0,
     unique: () => [...new Map(receiver.received.map((e) => [e.id, e])).values()],
     close: async () => {
       for (const request of hanging) request.socket.destroy();
@@ -84,6 +87,7 @@ export async function startReceiver(secrets: string[] = [], options: { delayMs?:
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
       if (receiver.mode === "hang") {
         hanging.push(request);
+        receiver.held += 1;
         return;
       }
       if (!verified) {
