@@ -1,3 +1,4 @@
 export * from "./open-database.ts";
+export * from "./prepared-query.ts";
 export * from "./schema/index.ts";
 export type * from "./types.ts";
