@@ -21,6 +21,8 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /** Called with the text of every statement sent to PostgreSQL (tests count round trips with it). */
+  onStatement?: ((text: string) => void) | undefined;
 }
 
 export interface OpenDatabase {
@@ -43,6 +45,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
       onnotice: () => {},
       // bigint columns come back as bigint, never as a lossy number
       types: { bigint: postgres.BigInt },
+      ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement?.(text) } : {}),
     });
     preparedByDefault(client);
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
