@@ -89,6 +89,12 @@ function shapeOf(subject: Subject, spec: Pick<DeltaSpec, "currency" | "delta" | 
 
 /** Runs the delta statement of `deltaStatement(subjectQuery(ctx.realmId, subject), spec)`, rendered once per shape. */
 export function runDelta(db: Database, subject: Subject, spec: DeltaSpec): Promise<DeltaRow[]> {
+  const { text, params } = preparedDelta(subject, spec);
+  return runPrepared<DeltaRow>(db, text, params);
+}
+
+/** The text (the same for every request of a shape) and the parameters of a delta statement. */
+export function preparedDelta(subject: Subject, spec: DeltaSpec): { text: string; params: unknown[] } {
   const shape = shapeOf(subject, spec);
   const { ctx } = spec;
   const values: DeltaValues = {
@@ -112,5 +118,5 @@ export function runDelta(db: Database, subject: Subject, spec: DeltaSpec): Promi
     const slot = shape.slots[i] as Shape["slots"][number];
     params[i] = "field" in slot ? values[slot.field] : slot.constant;
   }
-  return runPrepared<DeltaRow>(db, shape.text, params);
+  return { text: shape.text, params };
 }
