@@ -11,6 +11,7 @@ import { registerMetrics } from "./plugins/metrics.ts";
 import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts";
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
+import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmAuditRoutes(app, deps.core);
   botTransportRoutes(app, deps);
   return app;
 }

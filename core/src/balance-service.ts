@@ -16,6 +16,7 @@ import { findCredential } from "./ledger/ensure-credential.ts";
 import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
+import { auditLedger } from "./queries/audit-ledger.ts";
 import { type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 
@@ -148,6 +149,9 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
       const cur = await currency(realmId, query.currencyId);
       return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
     },
+
+    /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
+    audit: (realmId?: string) => auditLedger(db, realmId),
 
     createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
     getRealm: (id: string) => getRealm(db, id),

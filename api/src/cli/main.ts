@@ -23,6 +23,7 @@ const USAGE = `Usage: pnpm tally <command> [options] [--json]
   bind slack --team <team id> --realm <id> [--manager-user <user id,…>]
   bind list
   discord register [--guild <guild id>]          register /points (globally, or in one guild at once)
+  verify [--realm <id>]                          audit the ledger; exits 1 when it finds a problem
 `;
 
 const options = {
@@ -103,6 +104,7 @@ const commands: Record<string, Command> = {
       settings: { managerUserIds: list(f["manager-user"]) ?? [] },
     }),
   "bind list": (core) => core.listBindings(),
+  verify: (core, f) => core.audit(f.realm),
 };
 
 async function main(): Promise<number> {
@@ -135,8 +137,10 @@ async function main(): Promise<number> {
     const core = createBalanceService(database.db);
     const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
     if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);
-    print(await command(core, flags), flags.json);
-    return 0;
+    const result = await command(core, flags);
+    print(result, flags.json);
+    // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
+    return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;
   } finally {
     await database.close();
   }

@@ -19,6 +19,8 @@ export interface SlackAppOptions {
   /** `xapp-…`: when set, events arrive over Socket Mode instead of HTTP. */
   appToken?: string | undefined;
   logLevel?: LogLevel | undefined;
+  /** How long a `users.info` answer is reused: a minute unless a test says otherwise. */
+  userCacheMs?: number | undefined;
 }
 
 export interface SlackApp {
@@ -61,7 +63,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     : new App({ ...common, receiver });
   // In Socket Mode the HTTP handler still works (with a signing secret) by feeding the same App.
   if (options.appToken) receiver.init(app);
-  registerPointsCommand(app, { core: options.core, adminUserIds: options.adminUserIds ?? [] });
+  registerPointsCommand(app, {
+    core: options.core,
+    adminUserIds: options.adminUserIds ?? [],
+    userCacheMs: options.userCacheMs,
+  });
   try {
     await app.init();
   } catch (error) {
