@@ -1,9 +1,9 @@
 import { type Currency, openDatabase, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Subject, WriteContext } from "../../context.ts";
 import { normalizeIdentifier } from "../../identities.ts";
-import { useTestCore } from "../../testing.ts";
+import { expectAuditClean, useTestCore } from "../../testing.ts";
 import type { BalanceChange } from "../balance-change.ts";
 import { createGroupWriter } from "./group-writer.ts";
 
@@ -20,6 +20,8 @@ let currency: Currency;
 beforeEach(async () => {
   currency = await world.core.currency("default");
 });
+// Entries written by batches must satisfy the same audit as any other.
+afterEach(() => expectAuditClean(world.core));
 
 const input = (subject: Subject, delta: number) => ({ subject, currency, delta: BigInt(delta) });
 const settle = <T>(promises: Promise<T>[]) => Promise.allSettled(promises);
