@@ -41,11 +41,14 @@ export async function startTallyProcess(
   env: Record<string, string | undefined>,
   ready: RegExp,
   timeoutMs = 60_000,
-  options: { cwd?: string } = {},
+  options: { cwd?: string; command?: string[] } = {},
 ): Promise<TallyProcess & { match: RegExpMatchArray }> {
   const { DATABASE_URL: _inherited, DISCORD_TOKEN: _token, ...base } = process.env;
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
-  const child = spawn(process.execPath, args, {
+  const [command, ...args] = options.command ?? [
+    process.execPath,
+    ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry]),
+  ];
+  const child = spawn(command as string, args, {
     cwd: options.cwd ?? root,
     env: { ...base, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
