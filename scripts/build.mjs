@@ -1,10 +1,12 @@
-// `pnpm build`: bundles the three entry points into dist/ for plain `node` (no tsx, no devDependencies).
+// `pnpm build [outdir]`: bundles the three entry points into dist/ (or outdir) for plain `node`: no tsx, no
+// devDependencies.
 import { cpSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dist = `${root}dist`;
+const dist = resolve(root, process.argv[2] ?? "dist");
 
 // Left out of the bundle, installed as the root package's dependencies: PGlite loads its WebAssembly and data files,
 // Swagger UI its static assets, from their own package folders. The rest are optional native speed-ups that
