@@ -15,17 +15,22 @@ describe("the files a self-hoster expects", () => {
   });
 
   it("compose.yaml runs Tally on PostgreSQL, started only once PostgreSQL is healthy", () => {
-    const compose = parse(read("compose.yaml")) as {
-      services: Record<string, Record<string, unknown>>;
-    };
+    interface Service {
+      image?: string;
+      build?: string;
+      depends_on?: unknown;
+      environment?: Record<string, string>;
+      healthcheck?: { test: string[] };
+    }
+    const compose = parse(read("compose.yaml")) as { services: Record<string, Service> };
     expect(Object.keys(compose.services).sort()).toEqual(["postgres", "tally"]);
-    const { postgres, tally } = compose.services as Record<string, Record<string, any>>;
+    const { postgres, tally } = compose.services;
     expect(postgres?.image).toMatch(/^postgres:/);
     expect(postgres?.healthcheck?.test.join(" ")).toContain("pg_isready");
     expect(tally?.build).toBe(".");
     expect(tally?.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
-    expect(tally?.environment.DATABASE_URL).toMatch(/^postgres:\/\/tally:.*@postgres:5432\/tally$/);
-    expect(tally?.environment.HOST).toBe("0.0.0.0");
+    expect(tally?.environment?.DATABASE_URL).toMatch(/^postgres:\/\/tally:.*@postgres:5432\/tally$/);
+    expect(tally?.environment?.HOST).toBe("0.0.0.0");
     expect(tally?.healthcheck?.test.join(" ")).toContain("/readyz");
     // The variables compose fills in must be ones Tally knows, spelled the same way.
     for (const key of Object.keys(tally?.environment ?? {})) expect(Object.keys(envSchema.shape)).toContain(key);
