@@ -1,4 +1,4 @@
-import { createServer, type Socket, connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { openTestDatabase } from "@tally/db/testing";
 import { describe, expect, it } from "vitest";
 import { startApiProcess } from "../tally-process.ts";
