@@ -11,8 +11,10 @@ import { registerMetrics } from "./plugins/metrics.ts";
 import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts";
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
+import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
   core: BalanceService;
@@ -27,6 +29,8 @@ export interface AppDeps {
   slackEvents?: RawHandler | undefined;
   /** Throws when the database is unreachable (for /readyz). */
   ready?: () => Promise<void>;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target loopback and private addresses (default true). */
+  webhookAllowPrivate?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -89,6 +93,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmAuditRoutes(app, deps.core);
+  webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;
 }

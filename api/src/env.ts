@@ -45,6 +45,11 @@ export const envSchema = z.object({
   ),
   /** Requests per minute per API key; 0 turns the limit off. */
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
+  /** Whether webhooks may target loopback and private addresses; `false` guards a shared network against SSRF. */
+  TALLY_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { createBalanceService } from "@tally/core";
+import { createBalanceService, startWebhookWorker } from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   // What is open so far, closed in this order: no new requests first (in-flight ones finish), then the bots once
   // their replies are out, then the pool.
   let app: FastifyInstance | undefined;
-  const bots: (() => Promise<void>)[] = [];
+  // What to stop after the HTTP server and before the pool: bots (in-flight replies) and the webhook worker.
+  const stops: (() => Promise<void>)[] = [];
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       say.error(`Still busy ${STOP_DEADLINE_MS / 1000} s after ${signal}: exiting anyway`);
       process.exit(1);
     }, STOP_DEADLINE_MS).unref();
-    for (const stop of [() => app?.close(), ...bots, () => database.close()]) {
+    for (const stop of [() => app?.close(), ...stops, () => database.close()]) {
       await Promise.resolve(stop()).catch((error: unknown) => say.error(error));
     }
     say.info("Stopped");
@@ -77,11 +78,17 @@ async function main(): Promise<void> {
     discordInteractions,
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
+    webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
     rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
   });
+  const webhooks = startWebhookWorker(database.db, {
+    allowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
+    onError: (error) => logger.error({ err: error }, "webhook delivery pass failed"),
+  });
+  stops.push(() => webhooks.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
@@ -90,7 +97,7 @@ async function main(): Promise<void> {
     } else {
       doors.push("Slack (POST /slack/events)");
     }
-    bots.push(() => slack.stop());
+    stops.push(() => slack.stop());
   }
   if (env.DISCORD_TOKEN && discordBot) {
     const apiUrl = env.DISCORD_API_URL ?? discordBot.DEFAULT_DISCORD_API;
@@ -106,7 +113,7 @@ async function main(): Promise<void> {
           `The Discord gateway could not start (DISCORD_TOKEN, DISCORD_API_URL ${apiUrl}): ${error instanceof Error ? error.message : error}`,
         );
       });
-    bots.push(() => discord.stop());
+    stops.push(() => discord.stop());
     doors.push("Discord gateway");
   }
 

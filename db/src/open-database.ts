@@ -27,6 +27,8 @@ export interface DatabaseOptions {
   connectRetryMs?: number;
   /** Told about each failed attempt before the next one. */
   onConnectRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
+  /** Called with the text of every statement sent to PostgreSQL (tests count round trips with it). */
+  onStatement?: ((text: string) => void) | undefined;
 }
 
 export interface OpenDatabase {
@@ -92,6 +94,7 @@ async function connectPostgres(url: string, options: DatabaseOptions): Promise<O
     onnotice: () => {},
     // bigint columns come back as bigint, never as a lossy number
     types: { bigint: postgres.BigInt },
+    ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement?.(text) } : {}),
   });
   preparedByDefault(client);
   const db = drizzlePostgres(client, { schema }) as unknown as Database;

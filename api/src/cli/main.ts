@@ -27,6 +27,7 @@ const HELP: Record<string, [args: string, what: string]> = {
   "bind slack": ["--team <team id> --realm <id> [--manager-user <user id,…>]", "send a Slack workspace to a realm"],
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
+  verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
 };
 
 const USAGE = `Usage: pnpm tally <command> [options] [--json]
@@ -123,6 +124,7 @@ const commands: Record<string, Command> = {
       settings: { managerUserIds: list(f["manager-user"]) ?? [] },
     }),
   "bind list": (core) => core.listBindings(),
+  verify: (core, f) => core.audit(f.realm),
 };
 
 async function main(): Promise<number> {
@@ -173,8 +175,10 @@ async function main(): Promise<number> {
     if (flags.realm !== undefined && !(await core.getRealm(flags.realm))) {
       throw new TallyError("NOT_FOUND", `No realm "${flags.realm}": it does not exist (pnpm tally realm list).`);
     }
-    print(await command(core, flags), flags.json);
-    return 0;
+    const result = await command(core, flags);
+    print(result, flags.json);
+    // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
+    return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;
   } finally {
     await database.close();
   }

@@ -19,6 +19,8 @@ export interface SlackAppOptions {
   /** `xapp-…`: when set, events arrive over Socket Mode instead of HTTP. */
   appToken?: string | undefined;
   logLevel?: LogLevel | undefined;
+  /** How long a `users.info` answer is reused: a minute unless a test says otherwise. */
+  userCacheMs?: number | undefined;
   /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
   logger?: Logger | undefined;
 }
@@ -75,7 +77,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       inFlight.delete(work);
     }
   });
-  registerPointsCommand(app, { core: options.core, adminUserIds: options.adminUserIds ?? [] });
+  registerPointsCommand(app, {
+    core: options.core,
+    adminUserIds: options.adminUserIds ?? [],
+    userCacheMs: options.userCacheMs,
+  });
   try {
     await app.init();
   } catch (error) {

@@ -11,11 +11,11 @@ import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slas
 let h: Harness;
 let slack: LocalSlack;
 let bot: SlackApp;
+// The API server needs the handler and the bot needs the harness's core: bind late.
+let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
   slack = await startLocalSlack(Object.values(people));
-  // The API server needs the handler and the bot needs the harness's core: bind late.
-  let handler: SlackApp["handler"] | undefined;
   h = await startHarness({
     slackEvents: (request) => {
       if (!handler) throw new Error("Slack handler not ready");
@@ -99,9 +99,10 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     try {
       const key = randomUUID();
       const started = performance.now();
+      // Someone Tally has not asked Slack about yet: a cached answer would need no users.info at all.
       const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
-        text: `give <@${people.member.id}> 3`,
-        user_id: people.admin.id,
+        text: "give email:late@example.com 3",
+        user_id: people.latecomer.id,
         response_url: slack.responseUrl(key),
       });
       expect(ack.status).toBe(200);
@@ -113,6 +114,44 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     } finally {
       slack.slowDown("users.info", 0);
     }
+  });
+
+  it("repeats a reason full of broadcasts and mentions in public without letting it notify anyone", async () => {
+    // As Slack escapes what was typed: @channel, @here, @everyone, a user group, a person; then the same typed
+    // literally in markup form, which Slack sends HTML-escaped.
+    const reason =
+      "<!channel> <!here|here> <!everyone> <!subteam^S0DEVS|@devs> <@U0FRIEND|fran> &lt;!here&gt; &lt;@U0FRIEND&gt; @everyone";
+    const answer = await points(people.admin.id, `give <@${people.member.id}> 5 ${reason}`);
+    expect(answer.reply.response_type).toBe("in_channel");
+    const posted = JSON.stringify(answer.reply);
+    // The only markup left is Tally's own mentions of the giver and the recipient.
+    expect(new Set([...posted.matchAll(/<[@!#][^>]*>/g)].map((m) => m[0]))).toEqual(
+      new Set([`<@${people.admin.id}>`, `<@${people.member.id}>`]),
+    );
+    expect(posted).not.toMatch(/<!|<@U0FRIEND|subteam/);
+    expect(posted).not.toMatch(/@(here|channel|everyone)\b/);
+    const textObjects = answer.reply.blocks.flatMap((b: { text?: unknown; fields?: unknown[] }) => [
+      ...(b.text ? [b.text] : []),
+      ...(b.fields ?? []),
+    ]);
+    expect(textObjects.length).toBeGreaterThan(0);
+    for (const text of textObjects) expect(text).toMatchObject({ type: "mrkdwn", verbatim: true });
+    // Still readable: each mention shows as its label.
+    expect(answer.reply.text).toContain('for "@\u2060channel @\u2060here @\u2060everyone @devs @fran');
+    expect(await balanceOf(people.member.id)).toBe(5);
+  });
+
+  it("asks Slack about a person once a minute, not on every command", async () => {
+    const lookups = () => slack.calls.filter((c) => c.method === "users.info").map((c) => c.params.user);
+    await points(people.owner.id, `give <@${people.friend.id}> 1`);
+    const seen = lookups().length;
+    expect(lookups()).toContain(people.owner.id);
+    expect(lookups()).toContain(people.friend.id);
+    await points(people.owner.id, `give <@${people.friend.id}> 2`);
+    await points(people.friend.id, `tip <@${people.owner.id}> 1`);
+    await points(people.owner.id, "balance");
+    expect(lookups()).toHaveLength(seen);
+    expect(await balanceOf(people.friend.id)).toBe(2);
   });
 
   it("take: an owner removes points; taking more than the balance is a private error that changes nothing", async () => {
@@ -155,6 +194,17 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect((await points(people.admin.id, `give <@${people.admin.id}> 5`)).reply.response_type).toBe("ephemeral");
     expect((await points(people.admin.id, `give <@${people.bot.id}> 5`)).reply.response_type).toBe("ephemeral");
     expect(await entryCount()).toBe(before);
+  });
+
+  it("speaks proper English: 1 point, 1 coin, and You have no points yet", async () => {
+    const nothing = await points(people.member.id, `tip <@${people.friend.id}> 1`);
+    expect(nothing.reply.text).toContain("You have no points yet, so there is nothing to tip.");
+    const one = await points(people.admin.id, `give <@${people.member.id}> 1 first`);
+    expect(one.reply.text).toContain(`<@${people.admin.id}> gave 1 point to <@${people.member.id}> for "first".`);
+    expect(one.reply.text).toContain(`New balance of <@${people.member.id}>: 1 point.`);
+    const coins = await h.core.createCurrency("default", { name: "coins" });
+    const coin = await points(people.admin.id, `give <@${people.friend.id}> 1 --currency ${coins.id}`);
+    expect(coin.reply.text).toContain(`gave 1 coin to <@${people.friend.id}>`);
   });
 
   it("balance, leaderboard and history answer with what the ledger holds", async () => {
@@ -236,6 +286,32 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     await expect(h.core.balanceOf("default", slackSubject(people.member.id))).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
+  });
+
+  it("asks Slack again once the cached answer is older than the cache time", async () => {
+    const shortLived = await createSlackApp({
+      core: h.core,
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      apiUrl: slack.apiUrl,
+      logLevel: LogLevel.ERROR,
+      userCacheMs: 300,
+    });
+    const usual = handler;
+    handler = shortLived.handler;
+    try {
+      const asked = () => slack.calls.filter((c) => c.method === "users.info" && c.params.user === people.admin.id);
+      const before = asked().length;
+      await points(people.admin.id, "balance");
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 2);
+    } finally {
+      handler = usual;
+      await shortLived.stop();
+    }
   });
 
   describe("refuses what Slack did not sign, with 401 and nothing written", () => {
