@@ -3,6 +3,14 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
+export interface TallyProcessOptions {
+  cwd?: string;
+  /** Run this instead of `node <entry>` (e.g. `corepack pnpm start`). */
+  command?: string[];
+  /** Told what the process has said so far, each time it says more (to act before it is ready). */
+  onOutput?: (output: string) => void;
+}
+
 export interface TallyProcess {
   child: ChildProcess;
   /** What the process said: the message of each pino JSON line, other lines as they are. */
@@ -41,11 +49,14 @@ export async function startTallyProcess(
   env: Record<string, string | undefined>,
   ready: RegExp,
   timeoutMs = 60_000,
-  options: { cwd?: string } = {},
+  options: TallyProcessOptions = {},
 ): Promise<TallyProcess & { match: RegExpMatchArray }> {
   const { DATABASE_URL: _inherited, DISCORD_TOKEN: _token, ...base } = process.env;
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
-  const child = spawn(process.execPath, args, {
+  const [command, ...args] = options.command ?? [
+    process.execPath,
+    ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry]),
+  ];
+  const child = spawn(command as string, args, {
     cwd: options.cwd ?? root,
     env: { ...base, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -60,6 +71,7 @@ export async function startTallyProcess(
     );
     const onData = (chunk: Buffer) => {
       raw += chunk;
+      options.onOutput?.(readLogLines(raw));
       const found = readLogLines(raw).match(ready);
       if (found) {
         clearTimeout(timer);
@@ -90,11 +102,16 @@ export interface ApiProcess extends TallyProcess {
 }
 
 /** `pnpm start` as a real child process (what production runs), for start-up, multi-process and crash tests. */
-export async function startApiProcess(env: Record<string, string | undefined>): Promise<ApiProcess> {
+export async function startApiProcess(
+  env: Record<string, string | undefined>,
+  options: TallyProcessOptions = {},
+): Promise<ApiProcess> {
   const started = await startTallyProcess(
     "api/src/main.ts",
     env,
     /Tally is listening on (http:\/\/[^\s]+)[\s\S]*Doors open:/,
+    60_000,
+    options,
   );
   return { ...started, url: started.match[1] ?? "" };
 }
