@@ -9,3 +9,4 @@ export type { LinkTarget } from "./ledger/link-credential.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
 export type { Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export * from "./webhooks/index.ts";
