@@ -12,6 +12,7 @@ import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts"
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmExportRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { type BalanceService, createBalanceService, isTallyError, type WriteContext } from "@tally/core";
 import { openDatabase } from "@tally/db";
 import { parseEnv } from "../env.ts";
+import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 
 /**
  * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
@@ -23,7 +24,7 @@ const USAGE = `Usage: pnpm tally <command> [options] [--json]
   bind slack --team <team id> --realm <id> [--manager-user <user id,…>]
   bind list
   discord register [--guild <guild id>]          register /points (globally, or in one guild at once)
-`;
+${DATA_USAGE}`;
 
 const options = {
   name: { type: "string" },
@@ -41,6 +42,7 @@ const options = {
   "manager-user": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  ...dataOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
@@ -65,7 +67,7 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
-type Command = (core: BalanceService, flags: Flags) => Promise<unknown>;
+type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
@@ -103,6 +105,7 @@ const commands: Record<string, Command> = {
       settings: { managerUserIds: list(f["manager-user"]) ?? [] },
     }),
   "bind list": (core) => core.listBindings(),
+  ...dataCommands,
 };
 
 async function main(): Promise<number> {
@@ -128,14 +131,14 @@ async function main(): Promise<number> {
     print({ registered: result ?? true, scope: flags.guild ? `guild ${flags.guild}` : "global" }, flags.json);
     return 0;
   }
-  const command = commands[name];
+  const command = commands[name] ?? commands[positionals[0] ?? ""];
   if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.TALLY_DATA_DIR, maxConnections: 1 });
   try {
     const core = createBalanceService(database.db);
     const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
     if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);
-    print(await command(core, flags), flags.json);
+    print(await command(core, flags, positionals), flags.json);
     return 0;
   } finally {
     await database.close();
