@@ -26,17 +26,28 @@ export function decimal(minor: bigint, scale: number): string {
   return `${negative ? "-" : ""}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
-/** Rows of objects as lines of one format; the CSV header comes first, from `columns`. */
+/**
+ * Rows of objects as text of one format, the CSV header first. Lines are joined per `chunkRows` rows, so a
+ * million-row export is a thousand writes, not a million.
+ */
 export async function* formatRows<T extends Record<string, unknown>>(
   rows: AsyncIterable<T>,
   format: ExportFormat,
   columns: readonly (keyof T & string)[],
   csvValue: (row: T, column: keyof T & string) => unknown = (row, column) => row[column],
+  chunkRows = 1000,
 ): AsyncGenerator<string> {
-  if (format === "csv") yield csvLine([...columns]);
+  let chunk = format === "csv" ? csvLine([...columns]) : "";
+  let count = 0;
   for await (const row of rows) {
-    yield format === "csv"
-      ? csvLine(columns.map((c) => csvValue(row, c)))
-      : `${JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`;
+    chunk +=
+      format === "csv"
+        ? csvLine(columns.map((c) => csvValue(row, c)))
+        : `${JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`;
+    if (++count % chunkRows === 0) {
+      yield chunk;
+      chunk = "";
+    }
   }
+  if (chunk) yield chunk;
 }

@@ -279,7 +279,7 @@ async function holderOf(
       .select({ id: accounts.id, kind: accounts.kind })
       .from(accounts)
       .where(and(eq(accounts.realmId, ctx.realmId), eq(accounts.userId, member.userId)));
-    if (!account || account.kind !== "member") throw fail(l.line, `user_id "${member.userId}" is not a member here.`);
+    if (account?.kind !== "member") throw fail(l.line, `user_id "${member.userId}" is not a member here.`);
     for (const identifier of l.identifiers) {
       try {
         await moveInto(tx, ctx, identifier, account.id);
