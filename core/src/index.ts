@@ -3,6 +3,7 @@ export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
 export * from "./errors.ts";
+export * from "./export/index.ts";
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
