@@ -1,3 +1,4 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { openDatabase } from "@tally/db";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BOOTSTRAP_KEY } from "../harness.ts";
@@ -144,6 +145,7 @@ it(`PostgreSQL stopped ${CYCLES} times under load: 503 within 1 s while away, 2x
     expect({ lost, doubled }).toEqual({ lost: [], doubled: [] });
     expect(byKey.size).toBe(booked.size);
     expect(await entriesOfKind(database, "transfer")).toBe(2 * transfers.size);
+    await expectAuditClean(database.db);
     const facts = await ledgerFacts(database);
     const total = [...booked.values()].reduce((sum, delta) => sum + delta, 0);
     expect(facts).toMatchObject({ entries: booked.size + 2 * transfers.size, unbalanced: 0, brokenChain: 0 });
