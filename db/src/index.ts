@@ -1,3 +1,4 @@
+export * from "./data-dir-lock.ts";
 export * from "./open-database.ts";
 export * from "./prepared-query.ts";
 export * from "./schema/index.ts";

@@ -21,6 +21,10 @@ const TABLES = [
   "currencies",
   "bot_bindings",
   "realms",
+  "webhook_outbox",
+  "webhook_sequences",
+  "webhook_deliveries",
+  "webhook_endpoints",
 ];
 
 /**
