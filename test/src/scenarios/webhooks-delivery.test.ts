@@ -258,6 +258,9 @@ describe("webhook delivery", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(hook.secret);
+    const overlap = Date.parse(rotated.body.previousSecretExpiresAt) - Date.now();
+    expect(overlap).toBeGreaterThan(23.9 * 3600_000);
+    expect(overlap).toBeLessThanOrEqual(24 * 3600_000);
     await credit("ada", 1);
     await deliverUntil(() => receiver.received.length === 1, "the event");
     const [event] = receiver.received;
@@ -329,6 +332,15 @@ describe("webhook delivery", () => {
     expect(receiver.received[0]?.body.data).toMatchObject({ delta: 1, sequence: 1 });
     const missing = await h.call("POST", `${realm}/webhooks/${hook.id}/deliveries/999/redeliver`);
     expect(missing.status).toBe(404);
+  });
+
+  it("does not follow redirects: a 3xx is a failed attempt", async () => {
+    const hook = await subscribe();
+    receiver.mode = 302;
+    await credit("ada", 1);
+    await deliverDue(h.t.db, fast);
+    const [delivery] = (await h.call("GET", `${realm}/webhooks/${hook.id}/deliveries`)).body.data;
+    expect(delivery).toMatchObject({ status: "pending", lastStatusCode: 302, lastError: "answered HTTP 302" });
   });
 
   it("sends webhook.test on request, and DELETE removes the endpoint", async () => {
