@@ -71,6 +71,26 @@ describe("webhook endpoints", () => {
     expect(await count("webhook_endpoints")).toBe(0);
   });
 
+  it("documents every webhook and export route in the OpenAPI document", async () => {
+    const doc = await h.call("GET", "/docs/json", { auth: null });
+    const paths = Object.keys(doc.body.paths);
+    for (const path of [
+      "/api/v1/realms/{realmId}/webhooks",
+      "/api/v1/realms/{realmId}/webhooks/{id}",
+      "/api/v1/realms/{realmId}/webhooks/{id}/rotate-secret",
+      "/api/v1/realms/{realmId}/webhooks/{id}/test",
+      "/api/v1/realms/{realmId}/webhooks/{id}/deliveries",
+      "/api/v1/realms/{realmId}/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+      "/api/v1/realms/{realmId}/transactions/export",
+      "/api/v1/realms/{realmId}/members/export",
+    ]) {
+      expect(paths).toContain(path);
+    }
+    const webhooks = doc.body.paths["/api/v1/realms/{realmId}/webhooks"];
+    expect(Object.keys(webhooks).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.body.paths["/api/v1/realms/{realmId}/webhooks/{id}"]).sort()).toEqual(["delete", "get", "patch"]);
+  });
+
   it("keeps other realms out (403) and answers 404 for an unknown webhook", async () => {
     const other = await h.core.createRealm({ name: "other" });
     const res = await h.call("GET", `/api/v1/realms/${other.id}/webhooks`);
