@@ -88,7 +88,11 @@ describe("webhook endpoints", () => {
     }
     const webhooks = doc.body.paths["/api/v1/realms/{realmId}/webhooks"];
     expect(Object.keys(webhooks).sort()).toEqual(["get", "post"]);
-    expect(Object.keys(doc.body.paths["/api/v1/realms/{realmId}/webhooks/{id}"]).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(doc.body.paths["/api/v1/realms/{realmId}/webhooks/{id}"]).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+    ]);
   });
 
   it("keeps other realms out (403) and answers 404 for an unknown webhook", async () => {
