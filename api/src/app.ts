@@ -14,6 +14,7 @@ import { operationsRoutes } from "./routes/operations.ts";
 import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { realmReversalRoutes } from "./routes/realm-reversals.ts";
 
 export interface AppDeps {
   core: BalanceService;
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
+  realmReversalRoutes(app, deps.core);
   botTransportRoutes(app, deps);
   return app;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { type BalanceService, createBalanceService, isTallyError, type WriteContext } from "@tally/core";
+import { type BalanceService, createBalanceService, isTallyError, toMajor, type WriteContext } from "@tally/core";
 import { openDatabase } from "@tally/db";
 import { parseEnv } from "../env.ts";
 
@@ -24,6 +24,7 @@ const USAGE = `Usage: pnpm tally <command> [options] [--json]
   bind list
   discord register [--guild <guild id>]          register /points (globally, or in one guild at once)
   verify [--realm <id>]                          audit the ledger; exits 1 when it finds a problem
+  reverse <entry id> [--realm <id>] [--description <text>]   undo a ledger entry (realm default unless named)
 `;
 
 const options = {
@@ -36,6 +37,7 @@ const options = {
   default: { type: "boolean" },
   "user-id": { type: "string" },
   email: { type: "string" },
+  description: { type: "string" },
   guild: { type: "string" },
   team: { type: "string" },
   "manager-role": { type: "string" },
@@ -66,7 +68,7 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
-type Command = (core: BalanceService, flags: Flags) => Promise<unknown>;
+type Command = (core: BalanceService, flags: Flags, args: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
@@ -105,11 +107,21 @@ const commands: Record<string, Command> = {
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),
+  reverse: async (core, f, [entryId]) => {
+    if (!entryId) throw new UsageError("reverse needs the entry id");
+    const { entry, balance, currency } = await core.reverse(cli(f.realm ?? "default"), entryId, {
+      description: f.description,
+    });
+    return { entry, balance: toMajor(balance, currency.scale) };
+  },
 };
 
 async function main(): Promise<number> {
   const { values: flags, positionals } = parseArgs({ options, allowPositionals: true, strict: true });
-  const name = positionals.slice(0, 2).join(" ");
+  // Commands that take a positional argument are one word; the rest are `<group> <action>`.
+  const name = ["verify", "reverse"].includes(positionals[0] ?? "")
+    ? (positionals[0] as string)
+    : positionals.slice(0, 2).join(" ");
   if (flags.help || positionals.length === 0) {
     console.log(USAGE);
     return 0;
@@ -137,7 +149,7 @@ async function main(): Promise<number> {
     const core = createBalanceService(database.db);
     const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
     if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);
-    const result = await command(core, flags);
+    const result = await command(core, flags, positionals.slice(1));
     print(result, flags.json);
     // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
     return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;

@@ -3,9 +3,9 @@ import { sql } from "drizzle-orm";
 import { MAX_MINOR } from "../amounts.ts";
 import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
-import { readKey, replay, requestHash } from "../idempotency.ts";
+import { idempotencyTtlHours, REPLAY_SQLSTATE, readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { isRetryable, pgMessage } from "../transaction.ts";
+import { isRetryable, pgCode } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
 import { type DeltaRow, deltaStatement, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
@@ -35,7 +35,7 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     delta,
     kind: "adjust",
     description: input.description,
-    idempotency: key ? { key, requestHash: hash } : undefined,
+    idempotency: key ? { key, requestHash: hash, ttlHours: idempotencyTtlHours() } : undefined,
   });
   // A few passes at most: after creating a ghost credential, or after losing a deadlock to a transaction that holds
   // the same idempotency key (it claims the key before the balance row; this statement takes them the other way).
@@ -46,7 +46,7 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     } catch (error) {
       if (isRetryable(error)) continue;
       // A concurrent request with the same key committed first: this statement rolled itself back.
-      if (!key || !pgMessage(error).includes("tally_abort:idempotency_replay")) throw error;
+      if (!key || pgCode(error) !== REPLAY_SQLSTATE) throw error;
       rows = [];
     }
     const [row] = rows;
@@ -112,7 +112,7 @@ export async function subjectBalance(
     balance: string | bigint | null;
   }>(
     db,
-    sql`WITH target AS (${subjectQuery(realmId, subject)})
+    sql`WITH target AS (${subjectQuery(realmId, subject, { lock: false })})
       SELECT target.*, b.balance FROM target
       LEFT JOIN balances b ON b.account_id = target.account_id AND b.currency_id = ${currencyId}`,
   );
