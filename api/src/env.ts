@@ -40,6 +40,8 @@ export const envSchema = z.object({
   ),
   /** Requests per minute per API key; 0 turns the limit off. */
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
+  /** How long an idempotency key is remembered (per realm); at least 24 hours. */
+  TALLY_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(72),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,4 +1,4 @@
-import { createBalanceService } from "@tally/core";
+import { createBalanceService, setIdempotencyTtlHours, startIdempotencyPruner } from "@tally/core";
 import { openDatabase } from "@tally/db";
 import { buildApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
@@ -9,9 +9,11 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.TALLY_DATA_DIR });
   const core = createBalanceService(database.db);
   const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+  setIdempotencyTtlHours(env.TALLY_IDEMPOTENCY_TTL_HOURS);
+  const pruner = startIdempotencyPruner(database.db, { onError: (error) => console.error("pruning keys:", error) });
 
   const doors = ["REST API"];
-  const stops: (() => Promise<void>)[] = [];
+  const stops: (() => Promise<void>)[] = [pruner.stop];
   // Each bot's library is loaded only when its door is configured.
   const discordBot = env.DISCORD_PUBLIC_KEY || env.DISCORD_TOKEN ? await import("@tally/discord-bot") : undefined;
   const discordInteractions = env.DISCORD_PUBLIC_KEY

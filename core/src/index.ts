@@ -3,6 +3,12 @@ export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
 export * from "./errors.ts";
+export {
+  DEFAULT_IDEMPOTENCY_TTL_HOURS,
+  pruneIdempotencyKeys,
+  setIdempotencyTtlHours,
+  startIdempotencyPruner,
+} from "./idempotency.ts";
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";

@@ -17,7 +17,8 @@ export interface DeltaRow {
  * default) a credential row is locked `FOR UPDATE` before any balance is touched and the account is read from the
  * locked row, which in READ COMMITTED is its latest version: a link that committed meanwhile is seen, never raced
  * (the lock protocol in core/README.md). The join to `accounts` sits outside the locking subquery so that a re-pointed
- * credential is re-joined to its new account rather than dropped.
+ * credential is re-joined to its new account; if that account is newer than the statement's snapshot the join comes
+ * back empty, nothing is written, and `adjustBalance` runs the statement again.
  */
 export function subjectQuery(realmId: string, subject: Subject, options: { lock?: boolean } = {}): SQL {
   switch (subject.kind) {

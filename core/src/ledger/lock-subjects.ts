@@ -50,23 +50,30 @@ export async function lockSubjects(
   return holders;
 }
 
-/** Locks credential rows `FOR UPDATE` in id order (so two writers never wait on each other in a cycle). */
+/**
+ * Locks credential rows `FOR UPDATE` in id order (so two writers never wait on each other in a cycle). The accounts are
+ * read by a second statement: a locked row is its latest version, but the rest of the locking statement sees only
+ * its own snapshot, which misses a member account created by the link that just re-pointed the credential.
+ */
 export async function lockCredentials(tx: Database, ids: string[]): Promise<Map<string, Holder>> {
   const unique = [...new Set(ids)].sort();
   if (unique.length === 0) return new Map();
-  const rows = await queryRows<{ credential_id: string; account_id: string; kind: string }>(
+  const list = (values: string[]) =>
+    sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    );
+  const rows = await queryRows<{ id: string; account_id: string }>(
     tx,
-    sql`SELECT c.credential_id, c.account_id, a.kind FROM (SELECT id AS credential_id, account_id FROM credentials
-        WHERE id IN (${sql.join(
-          unique.map((id) => sql`${id}`),
-          sql`, `,
-        )}) ORDER BY id FOR UPDATE) c
-      JOIN accounts a ON a.id = c.account_id`,
+    sql`SELECT id, account_id FROM credentials WHERE id IN (${list(unique)}) ORDER BY id FOR UPDATE`,
   );
+  if (rows.length === 0) return new Map();
+  const kinds = await queryRows<{ id: string; kind: string }>(
+    tx,
+    sql`SELECT id, kind FROM accounts WHERE id IN (${list(rows.map((r) => r.account_id))})`,
+  );
+  const member = new Set(kinds.filter((k) => k.kind === "member").map((k) => k.id));
   return new Map(
-    rows.map((r) => [
-      r.credential_id,
-      { accountId: r.account_id, credentialId: r.credential_id, linked: r.kind === "member" },
-    ]),
+    rows.map((r) => [r.id, { accountId: r.account_id, credentialId: r.id, linked: member.has(r.account_id) }]),
   );
 }
