@@ -3,7 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { BalanceService } from "@tally/core";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { registerAuth } from "./plugins/auth.ts";
 import { HttpError, registerErrorHandler } from "./plugins/errors.ts";
@@ -15,10 +15,13 @@ import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
   core: BalanceService;
   logger?: boolean | FastifyServerOptions["logger"];
+  /** The process's own pino logger (main.ts), used instead of `logger`. */
+  loggerInstance?: FastifyBaseLogger | undefined;
   /** Requests per window per API key; `false` turns the limit off (benchmarks). */
   rateLimit?: { max: number; timeWindowMs: number } | false;
   bodyLimit?: number;
@@ -27,6 +30,8 @@ export interface AppDeps {
   slackEvents?: RawHandler | undefined;
   /** Throws when the database is unreachable (for /readyz). */
   ready?: () => Promise<void>;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target loopback and private addresses (default true). */
+  webhookAllowPrivate?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -38,7 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { ...deps.logger, redact: ["req.headers.authorization", "req.headers.cookie"] }
       : (deps.logger ?? false);
   const app = Fastify({
-    logger,
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     requestIdHeader: false,
     // Honour a caller's request id when it is sane, so logs can be joined across services.
@@ -46,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    return503OnClosing: true,
+    return503OnClosing: false, // the error handler answers 503 while closing, in the route's dialect
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -91,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmLedgerRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);
+  webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;
 }

@@ -15,3 +15,5 @@ export type { LinkTarget } from "./ledger/link-credential.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export { isDatabaseUnavailable } from "./transaction.ts";
+export * from "./webhooks/index.ts";

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type BalanceService, TallyError } from "@tally/core";
 import type { ApiKey } from "@tally/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -20,22 +20,24 @@ const MAX_CACHED_KEYS = 10_000;
 
 /**
  * Bearer API keys. The lookup by SHA-256 is cached briefly so a request does not pay a database round trip for it;
- * only known keys are cached, so guessing cannot grow the cache.
+ * only known keys are cached, so guessing cannot grow the cache. The cache holds the lookup's settled promise, so a
+ * burst of requests with a key that is not cached yet sends one query, not one each.
  */
 export function registerAuth(app: FastifyInstance, core: BalanceService): void {
-  const cache = new Map<string, { key: ApiKey; at: number }>();
+  const cache = new Map<string, { key: Promise<ApiKey | undefined>; at: number }>();
 
-  async function lookup(plain: string): Promise<ApiKey | undefined> {
-    const hash = createHash("sha256").update(plain).digest("hex");
-    const hit = cache.get(hash);
-    if (hit && Date.now() - hit.at < KEY_TTL_MS) return hit.key;
-    const key = await core.authenticateApiKey(plain);
-    if (!key) {
-      cache.delete(hash);
-      return undefined;
-    }
+  function lookup(plain: string): Promise<ApiKey | undefined> {
+    const digest = hash("sha256", plain, "hex");
+    const hit = cache.get(digest);
+    const now = Date.now();
+    if (hit && now - hit.at < KEY_TTL_MS) return hit.key;
+    const key = core.authenticateApiKey(plain);
     if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-    cache.set(hash, { key, at: Date.now() });
+    cache.set(digest, { key, at: now });
+    key.then(
+      (found) => found || cache.delete(digest),
+      () => cache.delete(digest),
+    );
     return key;
   }
 
