@@ -25,7 +25,7 @@ export function user(account: Account) {
   };
 }
 
-export function entry(e: LedgerEntry, scaleOf: (currencyId: string) => number) {
+export function entry(e: LedgerEntry & { reversedBy?: string | null }, scaleOf: (currencyId: string) => number) {
   const scale = scaleOf(e.currencyId);
   return {
     id: e.id.toString(),
@@ -38,6 +38,8 @@ export function entry(e: LedgerEntry, scaleOf: (currencyId: string) => number) {
     description: e.description,
     initiator: { type: e.initiatorType, id: e.initiatorId },
     via: e.via,
+    reversesEntryId: e.reversesEntryId?.toString() ?? null,
+    reversedBy: e.reversedBy ?? null,
     createdAt: e.createdAt.toISOString(),
   };
 }

@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BalanceService, createBalanceService, isTallyError, TallyError, type WriteContext } from "@tally/core";
+import {
+  type BalanceService,
+  createBalanceService,
+  isTallyError,
+  TallyError,
+  toMajor,
+  type WriteContext,
+} from "@tally/core";
 import { openDatabase, tallyRoot } from "@tally/db";
 import { parseEnv } from "../env.ts";
 import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
@@ -29,6 +36,10 @@ const HELP: Record<string, [args: string, what: string]> = {
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
   verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
+  reverse: [
+    "<entry id> [--realm <id>] [--description <text>]",
+    "undo a ledger entry once (realm default unless named)",
+  ],
 };
 
 const USAGE = `Usage: pnpm tally <command> [options] [--json]
@@ -129,6 +140,13 @@ const commands: Record<string, Command> = {
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),
   ...dataCommands,
+  reverse: async (core, f, [, entryId]) => {
+    if (!entryId) throw new UsageError("reverse needs the entry id");
+    const { entry, balance, currency } = await core.reverse(cli(f.realm ?? "default"), entryId, {
+      description: f.description,
+    });
+    return { entry, balance: toMajor(balance, currency.scale) };
+  },
 };
 
 async function main(): Promise<number> {
@@ -138,7 +156,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const asksHelp = positionals[0] === "help";
-  const name = positionals.slice(asksHelp ? 1 : 0, asksHelp ? 3 : 2).join(" ");
+  // `reverse <entry id>`: one word, then its argument; every other command is one or two words.
+  const name =
+    positionals[asksHelp ? 1 : 0] === "reverse"
+      ? "reverse"
+      : positionals.slice(asksHelp ? 1 : 0, asksHelp ? 3 : 2).join(" ");
   if (flags.help || asksHelp || positionals.length === 0) {
     console.log(HELP[name] ? usageOf(name) : USAGE);
     return 0;

@@ -5,7 +5,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { parseAmount } from "../amounts.ts";
 import type { WriteContext } from "../context.ts";
 import { isTallyError, TallyError } from "../errors.ts";
-import { requestHash } from "../idempotency.ts";
+import { idempotencyTtlHours, requestHash } from "../idempotency.ts";
 import { type Identifier, normalizeIdentifier } from "../identities.ts";
 import { newId } from "../ids.ts";
 import { type DeltaRow, deltaStatement } from "../ledger/delta-statement.ts";
@@ -245,7 +245,11 @@ export async function importBalances(db: Database, request: ImportRequest): Prom
             delta: l.delta,
             kind: "import",
             description: `import ${request.fileName} line ${l.line}`,
-            idempotency: { key, requestHash: requestHash("import", { key, delta: l.delta }) },
+            idempotency: {
+              key,
+              requestHash: requestHash("import", { key, delta: l.delta }),
+              ttlHours: idempotencyTtlHours(),
+            },
           }),
         );
         if (!row) {
