@@ -13,6 +13,7 @@ import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -50,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    return503OnClosing: true,
+    return503OnClosing: false, // the error handler answers 503 while closing, in the route's dialect
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
+  realmExportRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;

@@ -89,9 +89,13 @@ function hostOf(url: string): string {
 
 async function connectPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
   const client = postgres(url, {
-    connect_timeout: 10,
     max: options.maxConnections ?? 10,
     onnotice: () => {},
+    // While the database is away, every request must fail fast (a 503) instead of queueing behind a connection
+    // attempt: reconnect at once (a refused connection costs a millisecond; the default backoff grows to 20 s,
+    // which also delays recovery) and give up on a connection the network swallows after a short wait.
+    backoff: () => 0,
+    connect_timeout: 2,
     // bigint columns come back as bigint, never as a lossy number
     types: { bigint: postgres.BigInt },
     ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement?.(text) } : {}),

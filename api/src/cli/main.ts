@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { type BalanceService, createBalanceService, isTallyError, TallyError, type WriteContext } from "@tally/core";
 import { openDatabase, tallyRoot } from "@tally/db";
 import { parseEnv } from "../env.ts";
+import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 
 /**
  * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
@@ -36,6 +37,7 @@ ${Object.entries(HELP)
   .map(([name, [args, what]]) => `  ${name} ${args}\n      ${what}`)
   .join("\n")}
 
+${DATA_USAGE}
   help [<command>], <command> --help, --version
 Settings: DATABASE_URL (PostgreSQL), else the embedded database in TALLY_DATA_DIR.
 `;
@@ -62,6 +64,7 @@ const options = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
+  ...dataOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
@@ -86,7 +89,7 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
-type Command = (core: BalanceService, flags: Flags) => Promise<unknown>;
+type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
@@ -125,6 +128,7 @@ const commands: Record<string, Command> = {
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),
+  ...dataCommands,
 };
 
 async function main(): Promise<number> {
@@ -155,7 +159,7 @@ async function main(): Promise<number> {
     print({ registered: result ?? true, scope: flags.guild ? `guild ${flags.guild}` : "global" }, flags.json);
     return 0;
   }
-  const command = commands[name];
+  const command = commands[name] ?? commands[positionals[0] ?? ""];
   if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   const database = await openDatabase({
     url: env.DATABASE_URL,
@@ -175,7 +179,7 @@ async function main(): Promise<number> {
     if (flags.realm !== undefined && !(await core.getRealm(flags.realm))) {
       throw new TallyError("NOT_FOUND", `No realm "${flags.realm}": it does not exist (pnpm tally realm list).`);
     }
-    const result = await command(core, flags);
+    const result = await command(core, flags, positionals);
     print(result, flags.json);
     // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
     return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;

@@ -12,6 +12,14 @@ export interface ErrorSituation {
   currency?: CurrencyLabel | undefined;
 }
 
+/** The database is away for a moment: nothing the command asked for is known to have happened. */
+export const unavailableReply: Reply = {
+  visibility: "ephemeral",
+  kind: "error",
+  title: "Tally is briefly unavailable",
+  lines: ["Its database did not answer. Try again in a few seconds; `/points balance` shows what went through."],
+};
+
 /**
  * The one mapping from core error codes to chat wording. The `never` check makes a new code in core fail to compile
  * here until it has wording.

@@ -13,9 +13,16 @@ export function quantity(minor: bigint, cur: CurrencyLabel): string {
   return withUnit(formatAmount(minor, cur.scale), cur);
 }
 
+// Building a NumberFormat costs more than a whole command's own logic (toLocaleString builds one per call).
+const typedFormats = Array.from(
+  { length: 7 },
+  (_, scale) => new Intl.NumberFormat("en-US", { maximumFractionDigits: scale }),
+);
+
 /** An amount as typed in a command (whole units), labelled the same way. */
 export function typedQuantity(amount: number, cur: CurrencyLabel): string {
-  return withUnit(amount.toLocaleString("en-US", { maximumFractionDigits: cur.scale }), cur);
+  const format = typedFormats[cur.scale] ?? new Intl.NumberFormat("en-US", { maximumFractionDigits: cur.scale });
+  return withUnit(format.format(amount), cur);
 }
 
 function withUnit(shown: string, cur: CurrencyLabel): string {

@@ -1,6 +1,7 @@
 import {
   type BalanceService,
   formatAmount,
+  isDatabaseUnavailable,
   isTallyError,
   type LeaderboardRow,
   type Subject,
@@ -8,7 +9,7 @@ import {
 } from "@tally/core";
 import { checkTransfer, refuse } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
-import { describeError, type ErrorSituation } from "./describe-error.ts";
+import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
@@ -51,6 +52,7 @@ export async function runPointsCommand(core: BalanceService, inv: Invocation): P
     }
   } catch (error) {
     if (isTallyError(error)) return describeError(error, situation);
+    if (isDatabaseUnavailable(error)) return unavailableReply;
     throw error;
   }
 }

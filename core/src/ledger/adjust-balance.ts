@@ -5,7 +5,7 @@ import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { isRetryable, pgMessage } from "../transaction.ts";
+import { inTransaction, isRetryable, pgMessage } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
 import { type DeltaRow, type DeltaSpec, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
@@ -63,11 +63,33 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
       }
       throw subjectNotFound(subject);
     }
+    // A refusal holds for the balance this read saw, a real moment of the ledger after the request arrived.
     const refused = refusal(state.balance, delta, currency);
     if (refused) throw refused;
-    // Otherwise the state moved between the statement and the read (e.g. a credential was just linked): try again.
+    // The read allows what the statement refused: concurrent deltas moved the balance in between. Retrying can lose
+    // that race again and again on a hot row, so decide once with the row locked.
+    const settled = await inTransaction(db, async (tx) => {
+      const locked = refusal(await lockedBalance(tx, state.accountId, currency.id), delta, currency);
+      if (locked) throw locked;
+      const [row] = await runDelta(tx, subject, spec);
+      return row;
+    }).catch((error: unknown) => {
+      if (key && pgMessage(error).includes("tally_abort:idempotency_replay")) return undefined;
+      throw error;
+    });
+    if (settled) return changeFromRow(settled, currency.id);
+    // Still nothing: the key was taken meanwhile, or the credential now points elsewhere; the next pass tells which.
   }
   throw new Error("balance change did not settle after retries");
+}
+
+/** The balance row locked for the rest of the transaction; zero when the account never held the currency. */
+async function lockedBalance(tx: Database, accountId: string, currencyId: string): Promise<bigint> {
+  const [row] = await queryRows<{ balance: string | bigint }>(
+    tx,
+    sql`SELECT balance FROM balances WHERE account_id = ${accountId} AND currency_id = ${currencyId} FOR UPDATE`,
+  );
+  return BigInt(row?.balance ?? 0);
 }
 
 /** The request hash an idempotency key of an adjust is stored with; every path that applies an adjust uses it. */

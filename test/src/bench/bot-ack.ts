@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     DISCORD_TOKEN: discord.token,
     DISCORD_PUBLIC_KEY: keys.publicKeyHex,
     DISCORD_API_URL: discord.apiUrl,
+    // BENCH_PROFILE=<folder> writes a V8 CPU profile of the Tally process there.
+    ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
   });
   try {
     if (discord.gateway.connections() !== 1) throw new Error(`the gateway is not connected:\n${api.output()}`);
@@ -70,20 +72,27 @@ async function main(): Promise<void> {
       `# Bot acknowledgement latency (${pglite ? "PGlite" : "PostgreSQL, fsync and synchronous_commit on"}), ` +
         `${COMMANDS} × /points give per row, ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"})\n`,
     );
-    console.log("| transport | in flight | ack p50 | ack p99 | ack max | reply p50 | reply p99 | errors |");
-    console.log("|---|---|---|---|---|---|---|---|");
+    console.log(`Load average at the start: ${loadAverage()}\n`);
+    console.log(
+      "| transport | in flight | ack p50 | ack p99 | ack max | reply p50 | reply p99 | Tally CPU per command | errors |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    const pid = api.child.pid ?? 0;
     for (const [name, send] of scenarios) {
       await drive(send, 1, WARMUP);
       for (const concurrency of CONCURRENCY) {
+        const cpuBefore = cpuMs(pid);
         const { samples, errors } = await drive(send, concurrency, COMMANDS);
+        const cpu = (cpuMs(pid) - cpuBefore) / COMMANDS;
         const ack = samples.map((s) => s.ack);
         const reply = samples.flatMap((s) => (s.reply === undefined ? [] : [s.reply]));
         console.log(
           `| ${name} | ${concurrency} | ${ms(percentile(ack, 50))} | ${ms(percentile(ack, 99))} | ${ms(Math.max(...ack))} | ` +
-            `${reply.length ? ms(percentile(reply, 50)) : "in the ack"} | ${reply.length ? ms(percentile(reply, 99)) : "in the ack"} | ${errors} |`,
+            `${reply.length ? ms(percentile(reply, 50)) : "in the ack"} | ${reply.length ? ms(percentile(reply, 99)) : "in the ack"} | ${ms(cpu)} | ${errors} |`,
         );
       }
     }
+    console.log(`\nLoad average at the end: ${loadAverage()}`);
     const calls = new Map<string, number>();
     for (const call of slack.calls) calls.set(call.method, (calls.get(call.method) ?? 0) + 1);
     console.log(`\nSlack Web API calls during the run: ${[...calls].map(([m, n]) => `${m} ${n}`).join(", ")}`);
@@ -185,6 +194,17 @@ function withTimeout<T>(promise: Promise<T>, what: string, ms = 10_000): Promise
     timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** User + system CPU time the process has used, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 /** Nearest-rank percentile. */

@@ -124,10 +124,11 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     const answer = await points(people.admin.id, `give <@${people.member.id}> 5 ${reason}`);
     expect(answer.reply.response_type).toBe("in_channel");
     const posted = JSON.stringify(answer.reply);
-    // The only markup left is Tally's own mentions of the giver and the recipient.
+    // The only markup left is the mention of the recipient; the giver reads as a name.
     expect(new Set([...posted.matchAll(/<[@!#][^>]*>/g)].map((m) => m[0]))).toEqual(
-      new Set([`<@${people.admin.id}>`, `<@${people.member.id}>`]),
+      new Set([`<@${people.member.id}>`]),
     );
+    expect(answer.reply.text).toContain(`@${people.admin.name} gave 5 points to <@${people.member.id}>`);
     expect(posted).not.toMatch(/<!|<@U0FRIEND|subteam/);
     expect(posted).not.toMatch(/@(here|channel|everyone)\b/);
     const textObjects = answer.reply.blocks.flatMap((b: { text?: unknown; fields?: unknown[] }) => [
@@ -200,7 +201,7 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     const nothing = await points(people.member.id, `tip <@${people.friend.id}> 1`);
     expect(nothing.reply.text).toContain("You have no points yet, so there is nothing to tip.");
     const one = await points(people.admin.id, `give <@${people.member.id}> 1 first`);
-    expect(one.reply.text).toContain(`<@${people.admin.id}> gave 1 point to <@${people.member.id}> for "first".`);
+    expect(one.reply.text).toContain(`@${people.admin.name} gave 1 point to <@${people.member.id}> for "first".`);
     expect(one.reply.text).toContain(`New balance of <@${people.member.id}>: 1 point.`);
     const coins = await h.core.createCurrency("default", { name: "coins" });
     const coin = await points(people.admin.id, `give <@${people.friend.id}> 1 --currency ${coins.id}`);
@@ -220,6 +221,11 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect(boardText.indexOf("30")).toBeLessThan(boardText.lastIndexOf("12"));
     const history = await points(people.member.id, `history <@${people.friend.id}>`);
     expect(replyText(history)).toContain("second");
+    // Public, but about people who did nothing: named, not mentioned, so nobody is notified.
+    expect(replyText(board)).not.toContain("<@");
+    expect(replyText(board)).toContain(`@${people.friend.name} — *30 points*`);
+    expect(replyText(other)).not.toContain("<@");
+    expect(replyText(other)).toContain(`@${people.friend.name} has *30 points*`);
   });
 
   it("help (and an empty command) explain the grammar; a typing mistake gets a private fix", async () => {
@@ -321,20 +327,22 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       response_url: slack.responseUrl(randomUUID()),
     });
 
+    // Timestamps are taken when each test runs: the suite may start minutes after it was collected.
+    const now = () => Math.floor(Date.now() / 1000);
     it.each([
-      ["a tampered signature", { signature: `v0=${"0".repeat(64)}` }],
+      ["a tampered signature", () => ({ signature: `v0=${"0".repeat(64)}` })],
       [
         "a signature made with another secret",
-        { signature: signSlackRequest("not-the-secret", String(Math.floor(Date.now() / 1000)), "text=x") },
+        () => ({ signature: signSlackRequest("not-the-secret", String(now()), "text=x") }),
       ],
-      ["a stale timestamp", { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
-      ["a timestamp from the future", { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 }],
+      ["a stale timestamp", () => ({ timestamp: now() - 6 * 60 })],
+      ["a timestamp from the future", () => ({ timestamp: now() + 6 * 60 })],
       [
         "a body changed after signing",
-        { body: `text=give+%3C%40${people.member.id}%3E+500&user_id=${people.admin.id}` },
+        () => ({ body: `text=give+%3C%40${people.member.id}%3E+500&user_id=${people.admin.id}` }),
       ],
     ])("%s", async (_name, overrides) => {
-      const res = await postSlashCommand(h.url, SIGNING_SECRET, fields(), overrides);
+      const res = await postSlashCommand(h.url, SIGNING_SECRET, fields(), overrides());
       expect(res.status).toBe(401);
       expect(JSON.parse(res.text)).toMatchObject({ error: "invalid_signature" });
       expect(await entryCount()).toBe(0);

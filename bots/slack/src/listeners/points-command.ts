@@ -1,6 +1,7 @@
 import type { App, SlashCommand } from "@slack/bolt";
-import { parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
+import { neutralizeMentions, parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
+import { quietMentions } from "../quiet-mentions.ts";
 import { renderReply } from "../render-reply.ts";
 import { cachedSlackUsers, type SlackUserLookup, USER_CACHE_MS } from "../slack-users.ts";
 
@@ -70,13 +71,21 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     (binding.settings.managerUserIds ?? []).includes(command.user_id) ||
     (invoker?.isAdmin ?? false);
   const displayName = invoker?.displayName ?? command.user_name;
-  return runPointsCommand(options.core, {
+  const reply = await runPointsCommand(options.core, {
     platform: "slack",
     realmId: binding.realmId,
     invoker: { id: command.user_id, ...(displayName ? { displayName } : {}), isManager },
     // Slack redelivers a command with the same trigger_id: it must apply once.
     idempotencyKey: `slack:${command.trigger_id}`,
     command: cmd,
+  });
+  const recipient =
+    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip") && cmd.target.kind === "member"
+      ? cmd.target.id
+      : undefined;
+  return quietMentions(reply, recipient, async (id) => {
+    const name = (await slack.lookupUser(slack.client, id, slack.logger))?.displayName;
+    return name ? neutralizeMentions("slack", name) : undefined;
   });
 }
 
