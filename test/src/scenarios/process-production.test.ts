@@ -100,7 +100,7 @@ describe("the production build", { timeout: 240_000 }, () => {
     expect(JSON.parse(realms.stdout)).toEqual([expect.objectContaining({ id: "default" })]);
   });
 
-  it("holds its memory: under 200 MB RSS on PostgreSQL after 10,000 requests", async () => {
+  it("holds its memory: under 200 MB RSS on PostgreSQL after 10,000 requests (PGlite: measured over 1,000)", async () => {
     const key = "tly_production_memory";
     const server = await startTallyProcess(
       join(app, "dist", "main.js"),
@@ -113,10 +113,12 @@ describe("the production build", { timeout: 240_000 }, () => {
       const pid = server.child.pid as number;
       const idle = rssOf(pid);
       let n = 0;
+      // PGlite runs one statement at a time inside this process: 10,000 requests would take minutes there.
+      const amount = databaseUrl ? 10_000 : 1_000;
       const result = await autocannon({
         url: server.match[1] as string,
         connections: 16,
-        amount: 10_000,
+        amount,
         requests: [
           {
             method: "PATCH",
@@ -130,7 +132,7 @@ describe("the production build", { timeout: 240_000 }, () => {
           },
         ],
       });
-      expect(result["2xx"]).toBe(10_000);
+      expect(result["2xx"]).toBe(amount);
       const after = rssOf(pid);
       const driver = databaseUrl ? "PostgreSQL" : "PGlite";
       console.info(
