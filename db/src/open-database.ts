@@ -93,9 +93,10 @@ async function connectPostgres(url: string, options: DatabaseOptions): Promise<O
     onnotice: () => {},
     // While the database is away, every request must fail fast (a 503) instead of queueing behind a connection
     // attempt: reconnect at once (a refused connection costs a millisecond; the default backoff grows to 20 s,
-    // which also delays recovery) and give up on a connection the network swallows after a short wait.
+    // which also delays recovery). A connection the network swallows is given up after 10 s, not 30: shorter
+    // fails healthy connects on a busy server, which can take seconds to start a backend.
     backoff: () => 0,
-    connect_timeout: 2,
+    connect_timeout: 10,
     // bigint columns come back as bigint, never as a lossy number
     types: { bigint: postgres.BigInt },
     ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement?.(text) } : {}),
