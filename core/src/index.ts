@@ -3,6 +3,7 @@ export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
 export * from "./errors.ts";
+export * from "./export/index.ts";
 export {
   DEFAULT_IDEMPOTENCY_TTL_HOURS,
   pruneIdempotencyKeys,

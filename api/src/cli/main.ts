@@ -11,6 +11,7 @@ import {
 } from "@tally/core";
 import { openDatabase, tallyRoot } from "@tally/db";
 import { parseEnv } from "../env.ts";
+import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 
 /**
  * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
@@ -47,6 +48,7 @@ ${Object.entries(HELP)
   .map(([name, [args, what]]) => `  ${name} ${args}\n      ${what}`)
   .join("\n")}
 
+${DATA_USAGE}
   help [<command>], <command> --help, --version
 Settings: DATABASE_URL (PostgreSQL), else the embedded database in TALLY_DATA_DIR.
 `;
@@ -66,7 +68,6 @@ const options = {
   default: { type: "boolean" },
   "user-id": { type: "string" },
   email: { type: "string" },
-  description: { type: "string" },
   guild: { type: "string" },
   team: { type: "string" },
   "manager-role": { type: "string" },
@@ -74,6 +75,7 @@ const options = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
+  ...dataOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
@@ -98,7 +100,7 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
-type Command = (core: BalanceService, flags: Flags, args: string[]) => Promise<unknown>;
+type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
@@ -137,7 +139,8 @@ const commands: Record<string, Command> = {
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),
-  reverse: async (core, f, [entryId]) => {
+  ...dataCommands,
+  reverse: async (core, f, [, entryId]) => {
     if (!entryId) throw new UsageError("reverse needs the entry id");
     const { entry, balance, currency } = await core.reverse(cli(f.realm ?? "default"), entryId, {
       description: f.description,
@@ -178,7 +181,7 @@ async function main(): Promise<number> {
     print({ registered: result ?? true, scope: flags.guild ? `guild ${flags.guild}` : "global" }, flags.json);
     return 0;
   }
-  const command = commands[name];
+  const command = commands[name] ?? commands[positionals[0] ?? ""];
   if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   const database = await openDatabase({
     url: env.DATABASE_URL,
@@ -198,7 +201,7 @@ async function main(): Promise<number> {
     if (flags.realm !== undefined && !(await core.getRealm(flags.realm))) {
       throw new TallyError("NOT_FOUND", `No realm "${flags.realm}": it does not exist (pnpm tally realm list).`);
     }
-    const result = await command(core, flags, positionals.slice(1));
+    const result = await command(core, flags, positionals);
     print(result, flags.json);
     // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
     return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;

@@ -34,10 +34,9 @@ export function registerAuth(app: FastifyInstance, core: BalanceService): void {
     const key = core.authenticateApiKey(plain);
     if (cache.size >= MAX_CACHED_KEYS) cache.clear();
     cache.set(digest, { key, at: now });
-    key.then(
-      (found) => found || cache.delete(digest),
-      () => cache.delete(digest),
-    );
+    // Only known keys stay; an unknown key or a failed lookup leaves (unless a newer lookup replaced it meanwhile).
+    const forget = () => cache.get(digest)?.key === key && cache.delete(digest);
+    key.then((found) => found || forget(), forget);
     return key;
   }
 
