@@ -28,15 +28,6 @@ export function pgCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The message of a driver error or of its cause. */
-export function pgMessage(error: unknown): string {
-  let message = "";
-  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
-    message += ` ${String((e as { message?: unknown }).message ?? "")}`;
-  }
-  return message;
-}
-
 // postgres.js and Node socket codes that mean the connection, not the statement, failed.
 const CONNECTION_CODES = new Set([
   "CONNECTION_CLOSED",

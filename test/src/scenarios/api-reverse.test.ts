@@ -45,6 +45,13 @@ describe("POST /api/v1/realms/{realmId}/transactions/{entryId}/reverse (fixed co
     expect(first.status).toBe(200);
     expect(replay).toMatchObject({ status: 200, body: first.body });
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    // Keys are scoped to the realm, not to the API key: another key of the realm replays the same result.
+    const { key } = await h.core.createApiKey("default", { name: "second" });
+    const fromOtherKey = await h.call("POST", `${realm}/transactions/${id}/reverse`, {
+      auth: key,
+      headers: { "idempotency-key": "undo-7" },
+    });
+    expect(fromOtherKey).toMatchObject({ status: 200, body: first.body });
   });
 
   it("is 404 for an unknown entry or another realm's, 422 for a spent credit, 400 for a bad body", async () => {
