@@ -6,5 +6,6 @@ export * from "./errors.ts";
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
+export type { LedgerEvent, LedgerObserver } from "./observe.ts";
 export type { Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
