@@ -79,7 +79,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return send(request, reply, error.statusCode, error.code, message);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = error.validationContext ?? "request";
+      const where = error.validationContext === "querystring" ? "query" : (error.validationContext ?? "request");
       if (credit && where === "body") return send(request, reply, 400, "VALIDATION", INVALID_JSON);
       const issues = error.validation.map((entry) =>
         describeIssue(where, {
