@@ -1,7 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, RouteOptions } from "fastify";
-import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -54,6 +54,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: { BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "API Key" } } },
       security: [{ BearerAuth: [] }],
     },
+    // Named schemas (the two error dialects) become components the operations refer to.
+    transformObject: jsonSchemaTransformObject,
     transform: (input) => {
       const { schema, url } = jsonSchemaTransform(input);
       return { schema: documentConventions(input.route, schema as JsonSchema), url };

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "../harness.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked as plain JSON
+type Json = any;
+
+let h: Harness;
+let doc: Json;
+beforeAll(async () => {
+  h = await startHarness();
+  doc = (await h.call("GET", "/docs/json")).body;
+});
+afterAll(() => h.close());
+
+const METHODS = ["get", "post", "put", "patch", "delete"];
+const operations = () =>
+  Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => ({ path, method, op })),
+  );
+const resolve = (schema: Json): Json =>
+  schema.$ref ? doc.components.schemas[String(schema.$ref).split("/").pop() ?? ""] : schema;
+const isPublic = (op: Json) => Array.isArray(op.security) && op.security.length === 0;
+const example = (param: Json) =>
+  param.example ?? param.schema?.example ?? param.schema?.examples?.[0] ?? Object.values(param.examples ?? {})[0];
+
+describe("the OpenAPI document", () => {
+  it("describes every operation, including /healthz, /readyz and /metrics", () => {
+    const names = operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(names.length).toBeGreaterThanOrEqual(21);
+    expect(names).toEqual(expect.arrayContaining(["GET /healthz", "GET /readyz", "GET /metrics"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["PUT /users/{user_id}/credits", "PATCH /api/v1/realms/{realmId}/credentials/balance"]),
+    );
+  });
+
+  it("gives every operation a success schema and every error it can answer in the route's dialect", () => {
+    for (const { path, method, op } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const success = Object.entries(op.responses as Record<string, Json>).filter(([s]) => s.startsWith("2"));
+      expect(success.length, where).toBeGreaterThan(0);
+      for (const [, response] of success) {
+        expect(Object.values(response.content ?? {})[0], where).toMatchObject({ schema: expect.any(Object) });
+      }
+      for (const [, response] of Object.entries(op.responses as Record<string, Json>)) {
+        expect(response.headers?.["x-request-id"], where).toBeDefined();
+      }
+      if (isPublic(op)) continue;
+      const credit = path.startsWith("/users");
+      const shared = credit ? ["400", "401", "429", "503"] : ["400", "401", "403", "429", "503"];
+      expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(shared));
+      for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
+        if (status.startsWith("2")) continue;
+        const schema = resolve(response.content["application/json"].schema);
+        expect(Object.keys(schema.properties).sort(), `${where} ${status}`).toEqual(
+          credit ? ["message"] : ["error", "message"],
+        );
+      }
+      expect(op.responses["401"].headers["www-authenticate"], where).toBeDefined();
+      expect(op.responses["429"].headers["retry-after"], where).toBeDefined();
+      expect(op.responses["503"].headers["retry-after"], where).toBeDefined();
+      if (op.requestBody) expect(Object.keys(op.responses), where).toContain("413");
+    }
+  });
+
+  it("documents Idempotency-Key on every write and Idempotent-Replayed on its success", () => {
+    const writes = operations().filter(({ op }) =>
+      (op.parameters ?? []).some((p: Json) => p.in === "header" && p.name === "idempotency-key"),
+    );
+    expect(writes.map(({ method, path }) => `${method.toUpperCase()} ${path}`)).toEqual(
+      expect.arrayContaining([
+        "POST /users",
+        "PUT /users/{user_id}",
+        "PUT /users/{user_id}/credits",
+        "PATCH /api/v1/realms/{realmId}/credentials/balance",
+        "POST /api/v1/realms/{realmId}/credentials/link",
+        "PATCH /api/v1/realms/{realmId}/credentials/transaction",
+        "PATCH /api/v1/realms/{realmId}/credentials/transfer",
+        "POST /api/v1/realms/{realmId}/currencies",
+      ]),
+    );
+    for (const { op } of writes) {
+      const [, success] = Object.entries(op.responses as Record<string, Json>).find(([s]) => s.startsWith("2")) ?? [];
+      expect(success.headers["idempotent-replayed"]).toBeDefined();
+    }
+    expect(doc.info.description).toMatch(/Idempotency-Key[\s\S]*Idempotent-Replayed[\s\S]*x-request-id/);
+  });
+});
+
+describe("every request example, pressed in order on a fresh install", () => {
+  /** The request Swagger UI's "Try it out" would send with the documented examples. */
+  function requestOf(path: string, op: Json) {
+    let url = path;
+    const query = new URLSearchParams();
+    const headers: Record<string, string> = {};
+    for (const param of op.parameters ?? []) {
+      const value = example(param);
+      if (value === undefined) {
+        expect(param.required, `${path}: ${param.in} ${param.name} needs an example`).not.toBe(true);
+        continue;
+      }
+      if (param.in === "path") url = url.replace(`{${param.name}}`, encodeURIComponent(String(value)));
+      if (param.in === "query") query.set(param.name, String(value));
+      if (param.in === "header") headers[param.name] = String(value);
+    }
+    const media = op.requestBody?.content?.["application/json"];
+    const body = media ? (media.example ?? Object.values(media.examples ?? {})[0]?.value) : undefined;
+    if (op.requestBody?.required) expect(body, `${path} needs a body example`).toBeDefined();
+    return { url: `${url}${query.size ? `?${query}` : ""}`, headers, body };
+  }
+
+  it("answers 2xx for every one, twice over", async () => {
+    // Create the user the other examples name first, then writes, then reads (as a person trying the API would).
+    const rank = ({ path, method }: { path: string; method: string }) =>
+      path === "/users" && method === "post" ? -1 : ["post", "put", "patch", "get", "delete"].indexOf(method);
+    const ordered = operations().sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+    for (const round of [1, 2]) {
+      for (const { path, method, op } of ordered) {
+        const request = requestOf(path, op);
+        const res = await h.call(method.toUpperCase(), request.url, {
+          body: request.body,
+          headers: request.headers,
+          auth: isPublic(op) ? null : undefined,
+        });
+        expect(
+          res.status,
+          `round ${round}: ${method.toUpperCase()} ${request.url} -> ${JSON.stringify(res.body)}`,
+        ).toBeGreaterThanOrEqual(200);
+        expect(res.status, `round ${round}: ${method.toUpperCase()} ${request.url}`).toBeLessThan(300);
+      }
+    }
+  });
+});
