@@ -105,7 +105,7 @@ describe("every request example, pressed in order on a fresh install", () => {
       if (param.in === "header") headers[param.name] = String(value);
     }
     const media = op.requestBody?.content?.["application/json"];
-    const body = media ? (media.example ?? Object.values(media.examples ?? {})[0]?.value) : undefined;
+    const body = media ? (media.example ?? (Object.values(media.examples ?? {}) as Json[])[0]?.value) : undefined;
     if (op.requestBody?.required) expect(body, `${path} needs a body example`).toBeDefined();
     return { url: `${url}${query.size ? `?${query}` : ""}`, headers, body };
   }
