@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { BalanceService } from "@tally/core";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { type AuthLimits, registerAuth } from "./plugins/auth.ts";
 import { HttpError, registerErrorHandler } from "./plugins/errors.ts";
@@ -11,12 +11,16 @@ import { registerOpenApi } from "./plugins/openapi.ts";
 import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts";
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
+import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
   core: BalanceService;
   logger?: boolean | FastifyServerOptions["logger"];
+  /** The process's own pino logger (main.ts), used instead of `logger`. */
+  loggerInstance?: FastifyBaseLogger | undefined;
   /** Requests per window per API key; `false` turns the limit off (benchmarks). */
   rateLimit?: { max: number; timeWindowMs: number } | false;
   /** 401s allowed per client address per window before 429 (default 120 a minute). */
@@ -27,6 +31,8 @@ export interface AppDeps {
   slackEvents?: RawHandler | undefined;
   /** Throws when the database is unreachable (for /readyz). */
   ready?: () => Promise<void>;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target loopback and private addresses (default true). */
+  webhookAllowPrivate?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -38,7 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { ...deps.logger, redact: ["req.headers.authorization", "req.headers.cookie"] }
       : (deps.logger ?? false);
   const app = Fastify({
-    logger,
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     requestIdHeader: false,
     // Honour a caller's request id when it is sane, so logs can be joined across services.
@@ -46,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    return503OnClosing: true,
+    return503OnClosing: false, // the error handler answers 503 while closing, in the route's dialect
   });
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBody(app);
@@ -84,6 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmAuditRoutes(app, deps.core);
+  webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;
 }

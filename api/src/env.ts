@@ -1,3 +1,4 @@
+import { resolveDataDir } from "@tally/db";
 import { z } from "zod";
 
 const optional = z
@@ -14,7 +15,11 @@ export const envSchema = z.object({
   DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: "DATABASE_URL must start with postgres:// or postgresql://",
   }),
-  TALLY_DATA_DIR: z.string().trim().min(1).default("./.tally"),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How long start-up waits for an unreachable PostgreSQL (one still starting) before giving up. */
+  DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Relative to Tally's root folder, never the current one. */
+  TALLY_DATA_DIR: z.string().trim().min(1).default("./.tally").transform(resolveDataDir),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TALLY_API_KEY: optional.refine((v) => v === undefined || v.length >= 16, {
@@ -40,6 +45,11 @@ export const envSchema = z.object({
   ),
   /** Requests per minute per API key; 0 turns the limit off. */
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
+  /** Whether webhooks may target loopback and private addresses; `false` guards a shared network against SSRF. */
+  TALLY_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

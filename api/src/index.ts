@@ -1,2 +1,2 @@
 export { type AppDeps, buildApp } from "./app.ts";
-export { type Env, parseEnv } from "./env.ts";
+export { type Env, envSchema, parseEnv } from "./env.ts";

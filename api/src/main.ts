@@ -1,17 +1,55 @@
-import { createBalanceService } from "@tally/core";
-import { openDatabase } from "@tally/db";
+import { performance } from "node:perf_hooks";
+import { createBalanceService, startWebhookWorker } from "@tally/core";
+import { type OpenDatabase, openDatabase } from "@tally/db";
+import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
-import { parseEnv } from "./env.ts";
+import { boltLogger, createLogger, type Logger, startupLogger } from "./create-logger.ts";
+import { type Env, parseEnv } from "./env.ts";
+
+/** How long a stop (SIGTERM, SIGINT) may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 15_000;
 
 /** The process entry point: reads the environment once, opens the database, and opens every configured door. */
 async function main(): Promise<void> {
   const env = parseEnv();
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.TALLY_DATA_DIR });
+  const logger = createLogger(env.LOG_LEVEL);
+  const say = startupLogger(logger);
+  const database = await openTallyDatabase(env, say);
+  // What is open so far, closed in this order: no new requests first (in-flight ones finish), then the bots once
+  // their replies are out, then the pool.
+  let app: FastifyInstance | undefined;
+  // What to stop after the HTTP server and before the pool: bots (in-flight replies) and the webhook worker.
+  const stops: (() => Promise<void>)[] = [];
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    say.info(`${signal}: finishing in-flight requests and bot replies, then closing`);
+    setTimeout(() => {
+      say.error(`Still busy ${STOP_DEADLINE_MS / 1000} s after ${signal}: exiting anyway`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    for (const stop of [() => app?.close(), ...stops, () => database.close()]) {
+      await Promise.resolve(stop()).catch((error: unknown) => say.error(error));
+    }
+    say.info("Stopped");
+    process.exit(0);
+  };
+  // Installed before the doors open, so a stop during start-up still closes what is open.
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
   const core = createBalanceService(database.db);
   const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+  say.info(`Realm: ${boot.realmId}${boot.createdRealm ? " (created with currency points)" : ""}`);
+  // Printed the moment it exists: a start that fails later (port busy, a bot refused) must not lose it.
+  if (boot.createdKey) {
+    say.info(
+      `API key for realm ${boot.realmId} (shown once, store it now): ${boot.createdKey} — \`pnpm tally key create --realm ${boot.realmId}\` makes another`,
+    );
+  }
 
   const doors = ["REST API"];
-  const stops: (() => Promise<void>)[] = [];
   // Each bot's library is loaded only when its door is configured.
   const discordBot = env.DISCORD_PUBLIC_KEY || env.DISCORD_TOKEN ? await import("@tally/discord-bot") : undefined;
   const discordInteractions = env.DISCORD_PUBLIC_KEY
@@ -30,18 +68,27 @@ async function main(): Promise<void> {
         appToken: env.SLACK_APP_TOKEN,
         apiUrl: env.SLACK_API_URL,
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
+        logger: boltLogger(logger.child({ door: "slack" })),
       })
     : undefined;
 
-  const app = await buildApp({
+  app = await buildApp({
     core,
-    logger: { level: env.LOG_LEVEL },
+    loggerInstance: logger,
     discordInteractions,
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
+    webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
     rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
   });
-  const address = await app.listen({ host: env.HOST, port: env.PORT });
+  const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
+  });
+  const webhooks = startWebhookWorker(database.db, {
+    allowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
+    onError: (error) => logger.error({ err: error }, "webhook delivery pass failed"),
+  });
+  stops.push(() => webhooks.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
@@ -53,40 +100,48 @@ async function main(): Promise<void> {
     stops.push(() => slack.stop());
   }
   if (env.DISCORD_TOKEN && discordBot) {
-    const discord = await discordBot.startDiscordGateway({
-      core,
-      token: env.DISCORD_TOKEN,
-      apiUrl: env.DISCORD_API_URL,
-    });
+    const apiUrl = env.DISCORD_API_URL ?? discordBot.DEFAULT_DISCORD_API;
+    const discord = await discordBot
+      .startDiscordGateway({
+        core,
+        token: env.DISCORD_TOKEN,
+        apiUrl,
+        onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
+      })
+      .catch((error: unknown) => {
+        throw new Error(
+          `The Discord gateway could not start (DISCORD_TOKEN, DISCORD_API_URL ${apiUrl}): ${error instanceof Error ? error.message : error}`,
+        );
+      });
     stops.push(() => discord.stop());
     doors.push("Discord gateway");
   }
 
   const where = database.driver === "pglite" ? `embedded PGlite in ${env.TALLY_DATA_DIR}` : "PostgreSQL";
-  console.log(`Tally is listening on ${address} (database: ${where})`);
-  console.log(`Realm: ${boot.realmId}${boot.createdRealm ? " (created with currency points)" : ""}`);
-  if (boot.createdKey) {
-    console.log(`API key for realm ${boot.realmId} (shown once, store it now): ${boot.createdKey}`);
-  }
-  console.log(`Doors open: ${doors.join(", ")}`);
+  say.info(`Tally is listening on ${address} (database: ${where})`);
+  say.info(`Doors open: ${doors.join(", ")}`);
+  say.info(`Ready in ${Math.round(performance.now())} ms`);
+}
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    console.log(`${signal}: finishing in-flight requests, then closing`);
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    await app.close(); // stops accepting, waits for in-flight requests
-    for (const stop of stops) await stop().catch((error) => console.error(error));
-    await database.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+/** Opens PostgreSQL (waiting for it while it starts) or the embedded database, and says which. */
+async function openTallyDatabase(env: Env, say: Logger): Promise<OpenDatabase> {
+  const database = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: env.TALLY_DATA_DIR,
+    maxConnections: env.DATABASE_POOL_MAX,
+    connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
+    onConnectRetry: ({ attempt, delayMs, reason }) =>
+      say.warn(`DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`),
+  });
+  say.info(
+    database.driver === "postgres"
+      ? `Database: PostgreSQL, pool of up to ${env.DATABASE_POOL_MAX} connections (DATABASE_POOL_MAX)`
+      : `Database: embedded PGlite in ${env.TALLY_DATA_DIR}`,
+  );
+  return database;
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  createLogger("info", "stderr").fatal(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -9,13 +9,15 @@ import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
 import { isTallyError, TallyError } from "./errors.ts";
 import type { Identifier } from "./identities.ts";
-import { adjustBalance, subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
+import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
 import type { BalanceChange } from "./ledger/balance-change.ts";
 import { findCredential } from "./ledger/ensure-credential.ts";
+import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
 import { createObservers } from "./observe.ts";
+import { auditLedger } from "./queries/audit-ledger.ts";
 import { type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 
@@ -35,10 +37,11 @@ export interface BalanceChangeResult extends BalanceChange {
 const CURRENCY_TTL_MS = 5_000;
 
 /**
- * The one balance service every door calls. It holds the database handle and a short-lived cache of currencies,
- * so a balance change costs one round trip. Every write takes a WriteContext (realm, initiator, door, idempotency key).
+ * The one balance service every door calls. It holds the database handle, a short-lived cache of currencies (so a
+ * balance change costs one round trip) and the group-commit writer that batches concurrent adjusts. Every write takes a WriteContext (realm, initiator, door, idempotency key).
  */
-export function createBalanceService(db: Database) {
+export function createBalanceService(db: Database, options: { groupCommit?: GroupWriterOptions } = {}) {
+  const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
 
   function realmCurrencies(realmId: string): Promise<Currency[]> {
@@ -93,6 +96,8 @@ export function createBalanceService(db: Database) {
     report: events.emit,
     currency,
     currencies: realmCurrencies,
+    /** How the group-commit writer has written adjusts so far. */
+    writeStats: writer.stats,
 
     adjust: (ctx: WriteContext, request: AdjustRequest): Promise<BalanceChangeResult> =>
       recorded(
@@ -101,7 +106,7 @@ export function createBalanceService(db: Database) {
         async () => {
           const cur = await currency(ctx.realmId, request.currencyId);
           const delta = parseAmount(request.amount, cur.scale);
-          const change = await adjustBalance(db, ctx, {
+          const change = await writer.adjust(ctx, {
             subject: request.subject,
             currency: cur,
             delta,
@@ -190,6 +195,9 @@ export function createBalanceService(db: Database) {
       return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
     },
 
+    /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
+    audit: (realmId?: string) => auditLedger(db, realmId),
+
     createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
     getRealm: (id: string) => getRealm(db, id),
     listRealms: () => listRealms(db),
@@ -224,7 +232,12 @@ export function createBalanceService(db: Database) {
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
 
-    ensureBootstrap: (options?: { apiKey?: string | undefined }) => ensureBootstrap(db, options),
+    /** Also forgets cached currencies: bootstrapping may just have (re)created the realm's default one. */
+    async ensureBootstrap(options?: { apiKey?: string | undefined }) {
+      const result = await ensureBootstrap(db, options);
+      currencyCache.clear();
+      return result;
+    },
   };
 }
 

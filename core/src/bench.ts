@@ -2,6 +2,8 @@ import { PgDialect } from "drizzle-orm/pg-core";
 import { normalizeIdentifier } from "./identities.ts";
 import { deltaStatement, subjectQuery } from "./ledger/delta-statement.ts";
 
+export { preparedDelta } from "./ledger/prepare-delta.ts";
+
 const SENTINEL = "__bench_credential__";
 
 /**

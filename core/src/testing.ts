@@ -1,6 +1,8 @@
+import type { Database } from "@tally/db";
 import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { type BalanceService, createBalanceService } from "./balance-service.ts";
+import { type AuditReport, auditLedger } from "./queries/audit-ledger.ts";
 
 /**
  * Registers the usual hooks of a test file that needs core: its own database (one per file, the costly part),
@@ -31,4 +33,15 @@ export function useTestCore(options: { apiKey?: string; maxConnections?: number 
       return core;
     },
   };
+}
+
+/**
+ * Fails the test unless the ledger audit finds nothing, over one realm or all; for the end of every concurrency and
+ * fault test. Takes the balance service or a bare database handle. Returns the report (counts) for further checks.
+ */
+export async function expectAuditClean(target: BalanceService | Database, realmId?: string): Promise<AuditReport> {
+  const report = "audit" in target ? await target.audit(realmId) : await auditLedger(target, realmId);
+  expect(report.problems).toEqual([]);
+  expect(report.ok).toBe(true);
+  return report;
 }

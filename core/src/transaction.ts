@@ -36,3 +36,40 @@ export function pgMessage(error: unknown): string {
   }
   return message;
 }
+
+// postgres.js and Node socket codes that mean the connection, not the statement, failed.
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+]);
+// SQLSTATEs of a server that is going away, starting up, or out of connection slots.
+const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "57P05", "53300", "25P03"]);
+
+/**
+ * The database (not the request) failed: it is down, restarting, or the connection broke. Such a request changed
+ * nothing it acknowledged, and the same request may succeed once the database is back; doors answer "try again".
+ * A write interrupted this way may or may not have committed, so clients retry it with its idempotency key.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith("08")) return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

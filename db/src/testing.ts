@@ -21,13 +21,19 @@ const TABLES = [
   "currencies",
   "bot_bindings",
   "realms",
+  "webhook_outbox",
+  "webhook_sequences",
+  "webhook_deliveries",
+  "webhook_endpoints",
 ];
 
 /**
  * The database for one test file, on the driver of the running vitest project: in-memory PGlite, or a fresh
  * PostgreSQL database cloned from the migrated template.
  */
-export async function openTestDatabase(options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(
+  options: { maxConnections?: number; onStatement?: (text: string) => void } = {},
+): Promise<TestDatabase> {
   let url: string | undefined;
   if (inject("dbDriver") === "postgres") {
     const adminUrl = inject("pgAdminUrl");
@@ -39,7 +45,11 @@ export async function openTestDatabase(options: { maxConnections?: number } = {}
     u.pathname = `/${name}`;
     url = u.toString();
   }
-  const opened = await openDatabase({ url, maxConnections: options.maxConnections ?? 20 });
+  const opened = await openDatabase({
+    url,
+    maxConnections: options.maxConnections ?? 20,
+    onStatement: options.onStatement,
+  });
   return {
     ...opened,
     url,

@@ -28,7 +28,7 @@ export interface Harness {
 
 export async function startHarness(
   deps: Partial<AppDeps> = {},
-  options: { maxConnections?: number } = {},
+  options: { maxConnections?: number; onStatement?: (text: string) => void } = {},
 ): Promise<Harness> {
   const t = await openTestDatabase(options);
   const core = createBalanceService(t.db);

@@ -26,6 +26,49 @@ export const inPressingOrder = (ops: Operation[]) => {
   return [...ops].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
 };
 
+/**
+ * Presses every operation's example as a person in Swagger UI would: in pressing order, and where a path needs an id
+ * the server generated (a webhook, a delivery), with the id an earlier answer showed (the `id` of a create, or of the
+ * first item of a list under that path). Deletes come last. Each press goes through `send`.
+ */
+export async function pressAll(
+  ops: Operation[],
+  send: (operation: Operation, url: string, request: ExampleRequest) => Promise<{ status: number; body: Json }>,
+): Promise<{ ids: Record<string, string> }> {
+  const ids: Record<string, string> = {};
+  for (const group of [ops.filter((o) => o.method !== "delete"), ops.filter((o) => o.method === "delete")]) {
+    let waiting = inPressingOrder(group);
+    while (waiting.length > 0) {
+      const ready = waiting.filter((operation) => withIds(operation, ids).missing.length === 0);
+      if (ready.length === 0) {
+        throw new Error(`no example or earlier answer gives ${waiting.map((o) => `${o.method} ${o.path}`).join(", ")}`);
+      }
+      for (const operation of ready) {
+        const request = withIds(operation, ids);
+        const res = await send(operation, urlOf(operation.path, request), request);
+        const id = res.body?.id ?? res.body?.data?.[0]?.id;
+        if (res.status < 300 && typeof id === "string") ids[operation.path] = id;
+      }
+      waiting = waiting.filter((operation) => !ready.includes(operation));
+    }
+  }
+  return { ids };
+}
+
+/** An operation's example request, its generated-id path parameters filled from earlier answers. */
+export function withIds(operation: Operation, ids: Record<string, string>): ExampleRequest {
+  const request = exampleRequest(operation);
+  for (const missing of [...request.missing]) {
+    const name = /^path (\w+)$/.exec(missing)?.[1];
+    const id = name ? ids[operation.path.slice(0, operation.path.indexOf(`/{${name}}`))] : undefined;
+    if (name && id) {
+      request.params[name] = id;
+      request.missing.splice(request.missing.indexOf(missing), 1);
+    }
+  }
+  return request;
+}
+
 export const exampleOf = (param: Json): unknown =>
   param.example ?? param.schema?.example ?? param.schema?.examples?.[0] ?? Object.values(param.examples ?? {})[0];
 

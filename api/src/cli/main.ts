@@ -1,29 +1,49 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BalanceService, createBalanceService, isTallyError, type WriteContext } from "@tally/core";
-import { openDatabase } from "@tally/db";
+import { type BalanceService, createBalanceService, isTallyError, TallyError, type WriteContext } from "@tally/core";
+import { openDatabase, tallyRoot } from "@tally/db";
 import { parseEnv } from "../env.ts";
 
 /**
  * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
- * on the database the server uses (DATABASE_URL, else TALLY_DATA_DIR). Stop the server first when it runs on the
- * embedded database: PGlite allows one process per data folder.
+ * on the database the server uses (DATABASE_URL, else TALLY_DATA_DIR). On the embedded database the folder belongs to
+ * one process: with the server running, the CLI is refused (it says so) and changes nothing.
  */
+const HELP: Record<string, [args: string, what: string]> = {
+  "realm create": ["--name <name> [--id <id>]", 'create a realm with currency "points"'],
+  "realm list": ["", "list the realms"],
+  "key create": ["--realm <id> [--name <name>]", "create an API key (shown once: run it again for another)"],
+  "key list": ["--realm <id>", "list a realm's keys (never the keys themselves)"],
+  "key revoke": ["--realm <id> --id <key id>", "revoke a key"],
+  "currency create": [
+    "--realm <id> --name <name> [--emoji <e>] [--scale <0-6>] [--allow-negative] [--default]",
+    "add a currency",
+  ],
+  "currency list": ["--realm <id>", "list a realm's currencies"],
+  "user create": ["--realm <id> [--user-id <id>] [--email <email>] [--name <name>]", "create a member account"],
+  "user list": ["--realm <id>", "list members (first 100)"],
+  "bind discord": ["--guild <guild id> --realm <id> [--manager-role <role id,…>]", "send a Discord server to a realm"],
+  "bind slack": ["--team <team id> --realm <id> [--manager-user <user id,…>]", "send a Slack workspace to a realm"],
+  "bind list": ["", "list the bindings"],
+  "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
+  verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
+};
+
 const USAGE = `Usage: pnpm tally <command> [options] [--json]
 
-  realm create --name <name> [--id <id>]        create a realm with currency "points"
-  realm list
-  key create --realm <id> [--name <name>]        create an API key (shown once)
-  key list --realm <id>
-  key revoke --realm <id> --id <key id>
-  currency create --realm <id> --name <name> [--emoji <e>] [--scale <0-6>] [--allow-negative] [--default]
-  currency list --realm <id>
-  user create --realm <id> [--user-id <id>] [--email <email>] [--name <name>]
-  user list --realm <id>
-  bind discord --guild <guild id> --realm <id> [--manager-role <role id,…>]
-  bind slack --team <team id> --realm <id> [--manager-user <user id,…>]
-  bind list
-  discord register [--guild <guild id>]          register /points (globally, or in one guild at once)
+${Object.entries(HELP)
+  .map(([name, [args, what]]) => `  ${name} ${args}\n      ${what}`)
+  .join("\n")}
+
+  help [<command>], <command> --help, --version
+Settings: DATABASE_URL (PostgreSQL), else the embedded database in TALLY_DATA_DIR.
 `;
+
+const usageOf = (name: string): string => {
+  const [args, what] = HELP[name] ?? ["", ""];
+  return `Usage: pnpm tally ${name} ${args} [--json]\n\n  ${what}\n`;
+};
 
 const options = {
   name: { type: "string" },
@@ -41,6 +61,7 @@ const options = {
   "manager-user": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
@@ -103,13 +124,19 @@ const commands: Record<string, Command> = {
       settings: { managerUserIds: list(f["manager-user"]) ?? [] },
     }),
   "bind list": (core) => core.listBindings(),
+  verify: (core, f) => core.audit(f.realm),
 };
 
 async function main(): Promise<number> {
   const { values: flags, positionals } = parseArgs({ options, allowPositionals: true, strict: true });
-  const name = positionals.slice(0, 2).join(" ");
-  if (flags.help || positionals.length === 0) {
-    console.log(USAGE);
+  if (flags.version) {
+    console.log(version());
+    return 0;
+  }
+  const asksHelp = positionals[0] === "help";
+  const name = positionals.slice(asksHelp ? 1 : 0, asksHelp ? 3 : 2).join(" ");
+  if (flags.help || asksHelp || positionals.length === 0) {
+    console.log(HELP[name] ? usageOf(name) : USAGE);
     return 0;
   }
   const env = parseEnv();
@@ -130,16 +157,51 @@ async function main(): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.TALLY_DATA_DIR, maxConnections: 1 });
+  const database = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: env.TALLY_DATA_DIR,
+    maxConnections: 1,
+    connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
+    onConnectRetry: ({ attempt, delayMs, reason }) =>
+      console.error(
+        `tally: DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`,
+      ),
+  });
   try {
     const core = createBalanceService(database.db);
     const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
     if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);
-    print(await command(core, flags), flags.json);
-    return 0;
+    // Every --realm is checked first, so a mistyped id is named as such rather than failing deep in a query.
+    if (flags.realm !== undefined && !(await core.getRealm(flags.realm))) {
+      throw new TallyError("NOT_FOUND", `No realm "${flags.realm}": it does not exist (pnpm tally realm list).`);
+    }
+    const result = await command(core, flags);
+    print(result, flags.json);
+    // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
+    return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;
   } finally {
     await database.close();
   }
+}
+
+/** Tally's version, from the root package.json (beside the repository, or the bundle's app folder). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(join(tallyRoot(), "package.json"), "utf8")) as { version?: string };
+  return `tally ${manifest.version ?? "unknown"}`;
+}
+
+/**
+ * What a failure says: a usage mistake with the usage, a domain refusal with its code, anything else by its cause's
+ * own words. A query that failed is never echoed: its text and parameters can hold key hashes.
+ */
+function describe(error: unknown): string {
+  if (isTallyError(error)) return `${error.code}: ${error.message}`;
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "DrizzleQueryError" || /^Failed query:/.test(error.message)) {
+    const cause = error.cause instanceof Error ? error.cause.message : "unknown cause";
+    return `the database refused the change (${cause})`;
+  }
+  return error.message;
 }
 
 function print(value: unknown, json: boolean | undefined): void {
@@ -154,9 +216,7 @@ main().then(
       console.error(`tally: ${error.message}\n\n${USAGE}`);
       process.exit(2);
     }
-    console.error(
-      `tally: ${isTallyError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : error}`,
-    );
+    console.error(`tally: ${describe(error)}`);
     process.exit(1);
   },
 );

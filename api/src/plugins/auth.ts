@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type BalanceService, TallyError } from "@tally/core";
 import type { ApiKey } from "@tally/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -28,17 +28,16 @@ const NO_KEY = "Send your API key as `Authorization: Bearer <key>`.";
 const UNKNOWN_KEY = "The API key is unknown or revoked.";
 
 /**
- * Bearer API keys. Lookups by SHA-256 are cached briefly, known and unknown keys alike (both caches bounded), so
- * neither a busy client nor a flood of bad keys costs a database round trip per request; and each client address
- * may fail authentication only so often before it is told to wait.
+ * Bearer API keys. Lookups by SHA-256 are cached briefly, known and unknown keys alike (bounded), as the lookup's
+ * promise, so neither a busy client, a burst with a new key, nor a flood of bad keys costs a database round trip per
+ * request; and each client address may fail authentication only so often before it is told to wait.
  */
 export function registerAuth(
   app: FastifyInstance,
   core: BalanceService,
   limits: AuthLimits = { failuresPerAddress: 120, windowMs: 60_000 },
 ): void {
-  const known = new BoundedCache<ApiKey>();
-  const unknown = new BoundedCache<true>();
+  const lookups = new BoundedCache<Promise<ApiKey | undefined>>();
   const failures = new BoundedCache<number>();
 
   function refuse(request: FastifyRequest, message: string): HttpError {
@@ -65,19 +64,17 @@ export function registerAuth(
     const header = request.headers.authorization;
     const plain = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
     if (!plain) throw throttled(request) ?? refuse(request, NO_KEY);
-    const hash = createHash("sha256").update(plain).digest("hex");
-    let key = known.get(hash, KEY_TTL_MS);
-    if (!key) {
-      if (unknown.get(hash, KEY_TTL_MS)) throw throttled(request) ?? refuse(request, UNKNOWN_KEY);
+    const digest = hash("sha256", plain, "hex");
+    let lookup = lookups.get(digest, KEY_TTL_MS);
+    if (!lookup) {
       const limited = throttled(request);
       if (limited) throw limited;
-      key = await core.authenticateApiKey(plain);
-      if (!key) {
-        unknown.set(hash, true);
-        throw refuse(request, UNKNOWN_KEY);
-      }
-      known.set(hash, key);
+      lookup = core.authenticateApiKey(plain);
+      lookups.set(digest, lookup);
+      lookup.catch(() => lookups.delete(digest));
     }
+    const key = await lookup;
+    if (!key) throw throttled(request) ?? refuse(request, UNKNOWN_KEY);
     request.apiKey = key;
   });
 }
@@ -93,6 +90,10 @@ class BoundedCache<T> {
     if (Date.now() - entry.at < ttlMs) return entry.value;
     this.entries.delete(key);
     return undefined;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   remainingMs(key: string, ttlMs: number): number {

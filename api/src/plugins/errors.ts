@@ -1,4 +1,4 @@
-import { type ErrorCode, isTallyError } from "@tally/core";
+import { type ErrorCode, isDatabaseUnavailable, isTallyError } from "@tally/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -38,6 +38,8 @@ export function statusOf(code: ErrorCode): number {
 
 export const INVALID_JSON = "Invalid JSON format in request body";
 export const USER_NOT_FOUND = "Can not find user with the given user_id.";
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 1;
 
 /** An error the API itself raises (auth, rate limit, body parsing), in the realm dialect's code vocabulary. */
 export class HttpError extends Error {
@@ -57,6 +59,16 @@ export const unauthorized = (message: string) =>
   new HttpError(401, "UNAUTHORIZED", message, { headers: { "www-authenticate": 'Bearer realm="tally"' } });
 
 export function registerErrorHandler(app: FastifyInstance): void {
+  // Fastify's own closing 503 has a fixed body; this one speaks the route's dialect (app.ts turns Fastify's off).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    return unavailable(request, reply, "The server is shutting down; retry shortly.");
+  });
   app.setNotFoundHandler((request, reply) => {
     send(request, reply, 404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}.`);
   });
@@ -110,9 +122,19 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(request, reply, error.statusCode, "BAD_REQUEST", error.message);
     }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, "database unavailable");
+      return unavailable(request, reply, "The database is unavailable right now; retry shortly.");
+    }
     request.log.error({ err: error }, "unhandled error");
     return send(request, reply, 500, "INTERNAL", "Something went wrong on our side; the request may be retried.");
   });
+}
+
+/** 503 with `Retry-After`, in the route's dialect: the database is away, or the server is shutting down. */
+export function unavailable(request: FastifyRequest, reply: FastifyReply, message: string) {
+  reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  return send(request, reply, 503, "UNAVAILABLE", message);
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) {

@@ -1,5 +1,6 @@
-import { formatAmount, type TallyError } from "@tally/core";
+import type { TallyError } from "@tally/core";
 import type { PointsCommand, Reply } from "./contract.ts";
+import { type CurrencyLabel, quantity } from "./format-quantity.ts";
 
 /** What the person was doing when core said no; lets one message name the right fix. */
 export interface ErrorSituation {
@@ -7,10 +8,17 @@ export interface ErrorSituation {
   platform: "discord" | "slack";
   /** How the target (or, for a tip, the tipper) reads in a reply. */
   subjectLabel?: string | undefined;
-  /** The currency's decimal places, for amounts in error details. */
-  scale?: number | undefined;
-  currencyName?: string | undefined;
+  /** The currency in use, for amounts in error details. */
+  currency?: CurrencyLabel | undefined;
 }
+
+/** The database is away for a moment: nothing the command asked for is known to have happened. */
+export const unavailableReply: Reply = {
+  visibility: "ephemeral",
+  kind: "error",
+  title: "Tally is briefly unavailable",
+  lines: ["Its database did not answer. Try again in a few seconds; `/points balance` shows what went through."],
+};
 
 /**
  * The one mapping from core error codes to chat wording. The `never` check makes a new code in core fail to compile
@@ -22,11 +30,12 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
   switch (code) {
     case "NOT_FOUND":
       if (error.details?.subject === "credential" && at.subjectLabel) {
+        const none = `no ${at.currency?.name ?? "points"} yet`;
         return at.command === "tip"
-          ? fail("Nothing to tip yet", `${at.subjectLabel} has no points yet, so there is nothing to tip.`)
+          ? fail("Nothing to tip yet", `You have ${none}, so there is nothing to tip.`)
           : fail(
               "Nothing to take",
-              `${at.subjectLabel} has no points yet, so there is nothing to take. Check with \`/points balance\`.`,
+              `${at.subjectLabel} has ${none}, so there is nothing to take. Check with \`/points balance\`.`,
             );
       }
       if (error.details?.subject === "user") {
@@ -45,10 +54,7 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
       );
     case "INSUFFICIENT_BALANCE": {
       const balance = error.details?.balance;
-      const have =
-        typeof balance === "bigint" && at.scale !== undefined
-          ? `${formatAmount(balance, at.scale)}${at.currencyName ? ` ${at.currencyName}` : ""}`
-          : undefined;
+      const have = typeof balance === "bigint" && at.currency ? quantity(balance, at.currency) : undefined;
       const who = at.command === "tip" ? "You have" : `${at.subjectLabel ?? "The target"} has`;
       return fail(
         "Not enough points",

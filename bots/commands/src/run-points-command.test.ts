@@ -126,6 +126,27 @@ describe("give and take", () => {
     expect(await entries()).toBe(0);
   });
 
+  it("says 1 point, not 1 points, and names a currency of coins in the singular for one", async () => {
+    const one = await run({ name: "give", target: member(ADA), amount: 1, reason: "first" });
+    expect(one.lines[0]).toBe(`<@${MOD}> gave 1 point to <@${ADA}> for "first".`);
+    expect(one.fields).toContainEqual({ name: "New balance", value: "1 point" });
+    const coins = await world.core.createCurrency("default", { name: "coins", emoji: "🪙" });
+    const coin = await run({ name: "give", target: member(ADA), amount: 1, currencyId: coins.id });
+    expect(coin.lines[0]).toBe(`<@${MOD}> gave 1 🪙 coin to <@${ADA}>.`);
+    const taken = await run({ name: "take", target: member(ADA), amount: 2, currencyId: coins.id });
+    expect(taken.lines.join(" ")).toContain("has only 1 🪙 coin.");
+    const history = await run({ name: "history", target: member(ADA) });
+    expect(history.lines.filter((line) => /\*\*\+1\*\* (point|coin) ·/.test(line))).toHaveLength(2);
+  });
+
+  it("says who has nothing to take, in the currency asked about", async () => {
+    const gems = await world.core.createCurrency("default", { name: "gems" });
+    const reply = await run({ name: "take", target: member(BOB), amount: 1, currencyId: gems.id });
+    expect(reply.lines[0]).toBe(
+      `<@${BOB}> has no gems yet, so there is nothing to take. Check with \`/points balance\`.`,
+    );
+  });
+
   it("uses another currency when asked, with its scale", async () => {
     const gems = await world.core.createCurrency("default", { name: "gems", scale: 2 });
     const reply = await run({ name: "give", target: member(ADA), amount: 1.5, currencyId: gems.id });
@@ -157,7 +178,9 @@ describe("tip", () => {
     const over = await run({ name: "tip", target: member(BOB), amount: 5 }, { as: ADA });
     expect(over.title).toBe("Not enough points");
     expect(over.lines.join(" ")).toContain("You have only 3 points");
-    expect((await run({ name: "tip", target: member(ADA), amount: 1 }, { as: BOB })).title).toBe("Nothing to tip yet");
+    const nothing = await run({ name: "tip", target: member(ADA), amount: 1 }, { as: BOB });
+    expect(nothing.title).toBe("Nothing to tip yet");
+    expect(nothing.lines).toEqual(["You have no points yet, so there is nothing to tip."]);
     expect([await balance(ADA), await entries()]).toEqual([3n, 1]);
   });
 });
@@ -182,7 +205,7 @@ describe("reading", () => {
     expect(board.lines).toEqual([
       `1. <@${BOB}> — **9 points**`,
       `2. <@${ADA}> — **7 points**`,
-      "3. email:cy@example.com — **1 points**",
+      "3. email:cy@example.com — **1 point**",
     ]);
   });
 

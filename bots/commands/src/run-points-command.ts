@@ -1,6 +1,7 @@
 import {
   type BalanceService,
   formatAmount,
+  isDatabaseUnavailable,
   isTallyError,
   type LeaderboardRow,
   type Subject,
@@ -8,8 +9,10 @@ import {
 } from "@tally/core";
 import { checkTransfer, refuse } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
-import { describeError, type ErrorSituation } from "./describe-error.ts";
+import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
+import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
+import { neutralizeMentions } from "./neutralize-mentions.ts";
 import { memberSubject, sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 
 const LEADERBOARD_SIZE = 10;
@@ -60,6 +63,7 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
     }
   } catch (error) {
     if (isTallyError(error)) return describeError(error, situation);
+    if (isDatabaseUnavailable(error)) return unavailableReply;
     throw error;
   }
 }
@@ -85,7 +89,7 @@ async function giveOrTake(
   situation.subjectLabel = target;
   const subject = targetSubject(command.target);
   const cur = await core.currency(inv.realmId, command.currencyId);
-  Object.assign(situation, { scale: cur.scale, currencyName: cur.name });
+  situation.currency = cur;
   if (command.name === "give" && (await sameAccount(core, inv.realmId, invokerSubject(inv), subject))) {
     return refuse("You cannot give points to yourself", "Give them to someone else, or ask another manager.");
   }
@@ -96,8 +100,9 @@ async function giveOrTake(
     description: command.reason ?? null,
   });
   const giver = invokerLabel(inv);
-  const amount = amountLabel(cur, command.amount);
-  const newBalance = amountOf(cur, change.balance);
+  const amount = typedQuantity(command.amount, cur);
+  const reason = shownReason(inv, command.reason);
+  const newBalance = quantity(change.balance, cur);
   const sentence =
     command.name === "give" ? `${giver} gave ${amount} to ${target}` : `${giver} took ${amount} from ${target}`;
   return {
@@ -105,7 +110,7 @@ async function giveOrTake(
     kind: "success",
     title: command.name === "give" ? "Points given" : "Points taken",
     lines: [
-      `${sentence}${command.reason ? ` for "${command.reason}"` : ""}.`,
+      `${sentence}${reason ? ` for "${reason}"` : ""}.`,
       `New balance of ${target}: **${newBalance}**.`,
       ...replayNote(change.replayed),
     ],
@@ -113,7 +118,7 @@ async function giveOrTake(
       { name: command.name === "give" ? "Giver" : "Taken by", value: giver },
       { name: command.name === "give" ? "Recipient" : "From", value: target },
       { name: "Amount", value: amount },
-      ...(command.reason ? [{ name: "Reason", value: command.reason }] : []),
+      ...(reason ? [{ name: "Reason", value: reason }] : []),
       { name: "New balance", value: newBalance },
     ],
   };
@@ -131,7 +136,7 @@ async function tip(
   const to = targetSubject(command.target);
   const from = invokerSubject(inv);
   const cur = await core.currency(inv.realmId, command.currencyId);
-  Object.assign(situation, { subjectLabel: "You", scale: cur.scale, currencyName: cur.name });
+  Object.assign(situation, { subjectLabel: "You", currency: cur });
   if (await sameAccount(core, inv.realmId, from, to)) {
     return refuse("You cannot tip yourself", "Tip someone else: `/points tip @member 5`.");
   }
@@ -143,23 +148,24 @@ async function tip(
     description: command.reason ?? null,
   });
   const tipper = invokerLabel(inv);
-  const amount = amountLabel(cur, command.amount);
+  const amount = typedQuantity(command.amount, cur);
+  const reason = shownReason(inv, command.reason);
   return {
     visibility: "public",
     kind: "success",
     title: "Tip sent",
     lines: [
-      `${tipper} tipped ${target} ${amount}${command.reason ? ` for "${command.reason}"` : ""}.`,
-      `New balance of ${target}: **${amountOf(cur, result.to.balance)}**; ${tipper} now has **${amountOf(cur, result.from.balance)}**.`,
+      `${tipper} tipped ${target} ${amount}${reason ? ` for "${reason}"` : ""}.`,
+      `New balance of ${target}: **${quantity(result.to.balance, cur)}**; ${tipper} now has **${quantity(result.from.balance, cur)}**.`,
       ...replayNote(result.replayed),
     ],
     fields: [
       { name: "From", value: tipper },
       { name: "To", value: target },
       { name: "Amount", value: amount },
-      ...(command.reason ? [{ name: "Reason", value: command.reason }] : []),
-      { name: "New balance", value: amountOf(cur, result.to.balance) },
-      { name: "Tipper's balance", value: amountOf(cur, result.from.balance) },
+      ...(reason ? [{ name: "Reason", value: reason }] : []),
+      { name: "New balance", value: quantity(result.to.balance, cur) },
+      { name: "Tipper's balance", value: quantity(result.from.balance, cur) },
     ],
   };
 }
@@ -178,7 +184,7 @@ async function balance(
   } catch (error) {
     if (!neverCredited(error, subject)) throw error;
   }
-  const amount = amountOf(cur, minor);
+  const amount = quantity(minor, cur);
   return {
     visibility: "public",
     kind: "info",
@@ -199,7 +205,7 @@ async function leaderboard(core: BalanceService, inv: Invocation, currencyId: st
       board.items.length === 0
         ? ["Nobody holds any yet. Managers can start with `/points give`."]
         : board.items.map(
-            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${amountOf(cur, row.balance)}**`,
+            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`,
           ),
   };
 }
@@ -250,10 +256,11 @@ function entryLine(platform: Invocation["platform"], entry: LedgerEntry, cur: Cu
         : `${entry.initiatorType}:${entry.initiatorId}`;
   const what = entry.kind === "transfer" ? "tip" : entry.kind === "link" ? "account link" : undefined;
   const day = entry.createdAt.toISOString().slice(0, 10);
+  const delta = `${sign}${formatAmount(entry.delta, scale)}`;
   return [
-    `${day} **${sign}${formatAmount(entry.delta, scale)}**${cur ? ` ${cur.name}` : ""}`,
+    `${day} **${delta}**${cur ? ` ${unitName(cur.name, delta)}` : ""}`,
     what,
-    entry.description ? `"${entry.description}"` : undefined,
+    entry.description ? `"${neutralizeMentions(platform, entry.description)}"` : undefined,
     `by ${by}`,
     `balance ${formatAmount(entry.balanceAfter, scale)}`,
   ]
@@ -287,19 +294,15 @@ function holderLabel(platform: Invocation["platform"], row: LeaderboardRow): str
     platform === "discord" ? c.type === "discord-id" : c.type === "custom" && c.source === "slack",
   );
   if (native) return `<@${native.value}>`;
-  if (row.name) return row.name;
+  if (row.name) return neutralizeMentions(platform, row.name);
   if (row.userId) return `user:${row.userId}`;
   const first = row.credentials[0];
   return first ? `${first.type === "custom" ? first.source : first.type}:${first.value}` : row.accountId;
 }
 
-function amountOf(cur: Currency, minor: bigint): string {
-  return `${formatAmount(minor, cur.scale)} ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`;
-}
-
-/** An amount as typed (whole units), labelled with the currency. */
-function amountLabel(cur: Currency, amount: number): string {
-  return `${amount.toLocaleString("en-US", { maximumFractionDigits: cur.scale })} ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`;
+/** The reason as the reply repeats it: what the person wrote, pinging nobody. */
+function shownReason(inv: Invocation, reason: string | undefined): string | undefined {
+  return reason ? neutralizeMentions(inv.platform, reason) : undefined;
 }
 
 function replayNote(replayed: boolean): string[] {

@@ -12,11 +12,18 @@ export const discordEnvSchema = z.object({
   DISCORD_API_URL: optional.refine((v) => v === undefined || URL.canParse(v), {
     message: "DISCORD_API_URL must be a URL",
   }),
-  DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
-    message: "DATABASE_URL must start with postgres:// or postgresql://",
-  }),
-  TALLY_DATA_DIR: z.string().trim().min(1).default("./.tally"),
+  // The embedded database belongs to one process (the API's): a bot of its own needs a database it can share.
+  DATABASE_URL: z
+    .string({
+      error:
+        "DATABASE_URL is required: the standalone bot shares a PostgreSQL database with the API (on the embedded database, let `pnpm start` run the bot with DISCORD_TOKEN instead)",
+    })
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://"),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   TALLY_API_KEY: optional,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type DiscordEnv = z.infer<typeof discordEnvSchema>;

@@ -51,9 +51,8 @@ export function createDiscordInteractionsHandler(
   return async (req) => {
     const signature = header(req, "x-signature-ed25519");
     const timestamp = header(req, "x-signature-timestamp");
-    if (!verifyDiscordSignature(key, req.rawBody, signature, timestamp)) {
-      return json(401, { error: "invalid request signature" });
-    }
+    const check = verifyDiscordSignature(key, req.rawBody, signature, timestamp);
+    if (!check.ok) return json(401, { error: "invalid request signature", message: check.reason });
     let interaction: APIInteraction;
     try {
       interaction = JSON.parse(req.rawBody);

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { BalanceService } from "@tally/core";
-import { Client, Events, GatewayIntentBits, type RESTOptions } from "discord.js";
+import { Client, Events, GatewayIntentBits, type Interaction, type RESTOptions } from "discord.js";
 import { autocomplete, execute } from "./commands/points.ts";
 import { DEFAULT_DISCORD_API } from "./interactions-handler.ts";
 
@@ -25,7 +25,9 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
     intents: [GatewayIntentBits.Guilds],
     rest: { ...options.rest, api: options.apiUrl ?? DEFAULT_DISCORD_API },
   });
-  client.on(Events.InteractionCreate, async (interaction) => {
+  // Replies still being written when the process is told to stop: stop() waits for them.
+  const inFlight = new Set<Promise<void>>();
+  const answer = async (interaction: Interaction) => {
     try {
       if (interaction.isChatInputCommand() && interaction.commandName === "points") {
         await execute(interaction, { core: options.core, deferAfterMs: options.deferAfterMs, onError });
@@ -36,6 +38,10 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
       // A reply that could not be delivered (expired token, network) must not take the process down.
       onError(error);
     }
+  };
+  client.on(Events.InteractionCreate, (interaction) => {
+    const work = answer(interaction).finally(() => inFlight.delete(work));
+    inFlight.add(work);
   });
   const ready = once(client, Events.ClientReady);
   try {
@@ -45,5 +51,11 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
     await client.destroy();
     throw error;
   }
-  return { client, stop: () => client.destroy() };
+  return {
+    client,
+    stop: async () => {
+      await Promise.allSettled(inFlight);
+      await client.destroy();
+    },
+  };
 }

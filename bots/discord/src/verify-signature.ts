@@ -15,17 +15,33 @@ export function discordPublicKey(hex: string): KeyObject {
   });
 }
 
-/** Discord signs `timestamp + raw body` with Ed25519; anything else, including a malformed signature, is false. */
+/** A signed request older (or further ahead) than this is refused, so a captured one cannot be replayed later. */
+export const MAX_SKEW_SECONDS = 5 * 60;
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Discord signs `timestamp + raw body` with Ed25519. A missing, malformed or wrong signature fails, and so does a
+ * timestamp more than five minutes from now (the replay window Slack's signatures have; Discord's own is unstated).
+ */
 export function verifyDiscordSignature(
   key: KeyObject,
   rawBody: string,
   signature: string | undefined,
   timestamp: string | undefined,
-): boolean {
-  if (!signature || !timestamp || !/^[0-9a-fA-F]{128}$/.test(signature)) return false;
-  try {
-    return verify(null, Buffer.from(timestamp + rawBody), key, Buffer.from(signature, "hex"));
-  } catch {
-    return false;
+  nowMs = Date.now(),
+): SignatureCheck {
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
+    return { ok: false, reason: "missing or malformed x-signature-timestamp header" };
   }
+  if (!signature || !/^[0-9a-fA-F]{128}$/.test(signature)) {
+    return { ok: false, reason: "missing or malformed x-signature-ed25519 header" };
+  }
+  if (Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) > MAX_SKEW_SECONDS) {
+    return { ok: false, reason: "stale x-signature-timestamp (more than 5 minutes from now)" };
+  }
+  try {
+    if (verify(null, Buffer.from(timestamp + rawBody), key, Buffer.from(signature, "hex"))) return { ok: true };
+  } catch {}
+  return { ok: false, reason: "signature mismatch" };
 }

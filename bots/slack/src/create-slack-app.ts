@@ -1,4 +1,4 @@
-import { App, LogLevel } from "@slack/bolt";
+import { App, type Logger, LogLevel } from "@slack/bolt";
 import type { RawHttpRequest, RawHttpResponse } from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
 import { RawHttpReceiver } from "./http-receiver.ts";
@@ -19,6 +19,10 @@ export interface SlackAppOptions {
   /** `xapp-…`: when set, events arrive over Socket Mode instead of HTTP. */
   appToken?: string | undefined;
   logLevel?: LogLevel | undefined;
+  /** How long a `users.info` answer is reused: a minute unless a test says otherwise. */
+  userCacheMs?: number | undefined;
+  /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
+  logger?: Logger | undefined;
 }
 
 export interface SlackApp {
@@ -27,6 +31,7 @@ export interface SlackApp {
   handler: (request: RawHttpRequest) => Promise<RawHttpResponse>;
   /** Socket Mode only: opens the WebSocket (resolves once Slack says hello). */
   start?: () => Promise<void>;
+  /** Waits for the commands being answered (their replies go out after the ack), then disconnects. */
   stop: () => Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     token: options.botToken,
     clientOptions,
     logLevel: options.logLevel ?? LogLevel.INFO,
+    ...(options.logger ? { logger: options.logger } : {}),
     deferInitialization: true,
   };
   const app = options.appToken
@@ -61,7 +67,21 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     : new App({ ...common, receiver });
   // In Socket Mode the HTTP handler still works (with a signing secret) by feeding the same App.
   if (options.appToken) receiver.init(app);
-  registerPointsCommand(app, { core: options.core, adminUserIds: options.adminUserIds ?? [] });
+  const inFlight = new Set<Promise<unknown>>();
+  app.use(async ({ next }) => {
+    const work = next();
+    inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(work);
+    }
+  });
+  registerPointsCommand(app, {
+    core: options.core,
+    adminUserIds: options.adminUserIds ?? [],
+    userCacheMs: options.userCacheMs,
+  });
   try {
     await app.init();
   } catch (error) {
@@ -80,6 +100,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
         }
       : {}),
     stop: async () => {
+      await Promise.allSettled(inFlight);
       await app.stop();
     },
   };

@@ -22,10 +22,9 @@ export function renderReply(reply: Reply): RespondArguments & { text: string; bl
   for (let i = 0; i < fields.length; i += FIELDS_PER_SECTION) {
     blocks.push({
       type: "section",
-      fields: fields.slice(i, i + FIELDS_PER_SECTION).map((f) => ({
-        type: "mrkdwn",
-        text: clip(`*${mrkdwn(f.name)}*\n${mrkdwn(f.value)}`, MAX_FIELD),
-      })),
+      fields: fields
+        .slice(i, i + FIELDS_PER_SECTION)
+        .map((f) => markdownText(clip(`*${mrkdwn(f.name)}*\n${mrkdwn(f.value)}`, MAX_FIELD))),
     });
   }
   return {
@@ -35,18 +34,35 @@ export function renderReply(reply: Reply): RespondArguments & { text: string; bl
   };
 }
 
+// verbatim: Slack would otherwise turn bare channel names, URLs and "certain mentions" in the text into links.
 function section(text: string): types.SectionBlock {
-  return { type: "section", text: { type: "mrkdwn", text: clip(text, MAX_TEXT) } };
+  return { type: "section", text: markdownText(clip(text, MAX_TEXT)) };
 }
 
-// Mentions (`<@U1>`, `<#C1>`, `<!here>`) pass through so Slack renders them; every other `<`, `>`, `&` is text.
-const SLACK_ENTITY = /(<(?:@[UWB][A-Z0-9]+|#[CG][A-Z0-9]+|![a-z]+(?:\^[A-Z0-9]+)?)(?:\|[^<>]*)?>)/;
+function markdownText(text: string): types.MrkdwnElement {
+  return { type: "mrkdwn", text, verbatim: true };
+}
+
+/**
+ * The one markup that passes through: a bare user mention, the form Tally writes for the people a reply is about
+ * (text people wrote reaches the reply neutralised by bots/commands). Everything else, `<!here>`, `<!channel>`,
+ * `<!subteam^…>` and labelled mentions included, is escaped into text that notifies nobody.
+ */
+const TALLY_MENTION = /(<@[UW][A-Z0-9]+>)/;
+// Plain "@here" is no broadcast with verbatim text, but a word joiner keeps it so under any parse mode.
+const BROADCAST_WORD = /@(here|channel|everyone)\b/gi;
 
 /** Shared replies use `**bold**`; Slack's mrkdwn bolds with single stars and needs its control characters escaped. */
 export function mrkdwn(text: string): string {
   return text
-    .split(SLACK_ENTITY)
-    .map((part, i) => (i % 2 === 1 ? part : escapeControl(part).replaceAll(/\*\*(.+?)\*\*/g, "*$1*")))
+    .split(TALLY_MENTION)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : escapeControl(part)
+            .replaceAll(BROADCAST_WORD, "@\u2060$1")
+            .replaceAll(/\*\*(.+?)\*\*/g, "*$1*"),
+    )
     .join("");
 }
 

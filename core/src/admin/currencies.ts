@@ -64,5 +64,10 @@ export async function createCurrency(
   }
 }
 
-export const listCurrencies = (db: Database, realmId: string): Promise<Currency[]> =>
-  db.select().from(currencies).where(eq(currencies.realmId, realmId)).orderBy(asc(currencies.createdAt));
+/**
+ * Awaited here on purpose: a drizzle query is a lazy thenable that runs again every time it is awaited, so a caller
+ * that keeps the returned value (the balance service's cache does) must get a settled promise, not the query.
+ */
+export async function listCurrencies(db: Database, realmId: string): Promise<Currency[]> {
+  return await db.select().from(currencies).where(eq(currencies.realmId, realmId)).orderBy(asc(currencies.createdAt));
+}

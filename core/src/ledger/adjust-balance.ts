@@ -5,10 +5,11 @@ import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { isRetryable, pgMessage } from "../transaction.ts";
+import { inTransaction, isRetryable, pgMessage } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
-import { type DeltaRow, deltaStatement, subjectQuery } from "./delta-statement.ts";
+import { type DeltaRow, type DeltaSpec, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
+import { runDelta } from "./prepare-delta.ts";
 
 export interface AdjustInput {
   subject: Subject;
@@ -26,23 +27,21 @@ export interface AdjustInput {
 export async function adjustBalance(db: Database, ctx: WriteContext, input: AdjustInput): Promise<BalanceChange> {
   const { subject, currency, delta } = input;
   const key = ctx.idempotencyKey;
-  const hash = key
-    ? requestHash("adjust", { subject, currency: currency.id, delta, description: input.description ?? null })
-    : "";
-  const statement = deltaStatement(subjectQuery(ctx.realmId, subject), {
+  const hash = key ? adjustRequestHash(input) : "";
+  const spec: DeltaSpec = {
     ctx,
     currency,
     delta,
     kind: "adjust",
     description: input.description,
     idempotency: key ? { key, requestHash: hash } : undefined,
-  });
+  };
   // A few passes at most: after creating a ghost credential, or after losing a deadlock to a transaction that holds
   // the same idempotency key (it claims the key before the balance row; this statement takes them the other way).
   for (let pass = 0; pass < 5; pass++) {
     let rows: DeltaRow[];
     try {
-      rows = await queryRows<DeltaRow>(db, statement);
+      rows = await runDelta(db, subject, spec);
     } catch (error) {
       if (isRetryable(error)) continue;
       // A concurrent request with the same key committed first: this statement rolled itself back.
@@ -64,23 +63,62 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
       }
       throw subjectNotFound(subject);
     }
-    const after = state.balance + delta;
-    if (delta < 0n && !currency.allowNegative && after < 0n) {
-      throw new TallyError(
-        "INSUFFICIENT_BALANCE",
-        `Insufficient balance: the balance is ${state.balance} and the change is ${delta} (minor units).`,
-        { balance: state.balance, delta },
-      );
-    }
-    if (after > MAX_MINOR || after < -MAX_MINOR) {
-      throw new TallyError(
-        "BALANCE_LIMIT",
-        `The balance would leave the supported range of ±${MAX_MINOR} minor units.`,
-      );
-    }
-    // Otherwise the state moved between the statement and the read (e.g. a credential was just linked): try again.
+    // A refusal holds for the balance this read saw, a real moment of the ledger after the request arrived.
+    const refused = refusal(state.balance, delta, currency);
+    if (refused) throw refused;
+    // The read allows what the statement refused: concurrent deltas moved the balance in between. Retrying can lose
+    // that race again and again on a hot row, so decide once with the row locked.
+    const settled = await inTransaction(db, async (tx) => {
+      const locked = refusal(await lockedBalance(tx, state.accountId, currency.id), delta, currency);
+      if (locked) throw locked;
+      const [row] = await runDelta(tx, subject, spec);
+      return row;
+    }).catch((error: unknown) => {
+      if (key && pgMessage(error).includes("tally_abort:idempotency_replay")) return undefined;
+      throw error;
+    });
+    if (settled) return changeFromRow(settled, currency.id);
+    // Still nothing: the key was taken meanwhile, or the credential now points elsewhere; the next pass tells which.
   }
   throw new Error("balance change did not settle after retries");
+}
+
+/** The balance row locked for the rest of the transaction; zero when the account never held the currency. */
+async function lockedBalance(tx: Database, accountId: string, currencyId: string): Promise<bigint> {
+  const [row] = await queryRows<{ balance: string | bigint }>(
+    tx,
+    sql`SELECT balance FROM balances WHERE account_id = ${accountId} AND currency_id = ${currencyId} FOR UPDATE`,
+  );
+  return BigInt(row?.balance ?? 0);
+}
+
+/** The request hash an idempotency key of an adjust is stored with; every path that applies an adjust uses it. */
+export const adjustRequestHash = (input: AdjustInput): string =>
+  requestHash("adjust", {
+    subject: input.subject,
+    currency: input.currency.id,
+    delta: input.delta,
+    description: input.description ?? null,
+  });
+
+/** Why the overdraft rule or the balance range refuses `delta` on `balance`; undefined when it is allowed. */
+export function refusal(
+  balance: bigint,
+  delta: bigint,
+  currency: Pick<Currency, "allowNegative">,
+): TallyError | undefined {
+  const after = balance + delta;
+  if (delta < 0n && !currency.allowNegative && after < 0n) {
+    return new TallyError(
+      "INSUFFICIENT_BALANCE",
+      `Insufficient balance: the balance is ${balance} and the change is ${delta} (minor units).`,
+      { balance, delta },
+    );
+  }
+  if (after > MAX_MINOR || after < -MAX_MINOR) {
+    return new TallyError("BALANCE_LIMIT", `The balance would leave the supported range of ±${MAX_MINOR} minor units.`);
+  }
+  return undefined;
 }
 
 export function subjectNotFound(subject: Subject): TallyError {

@@ -1,9 +1,9 @@
 import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Subject, WriteContext } from "../context.ts";
 import { normalizeIdentifier } from "../identities.ts";
-import { useTestCore } from "../testing.ts";
+import { expectAuditClean, useTestCore } from "../testing.ts";
 
 // PGlite runs one statement at a time, so only PostgreSQL can show a lost update or a deadlock.
 const ctx: WriteContext = { realmId: "default", initiator: { type: "cli", id: "race" }, via: "cli" };
@@ -12,6 +12,9 @@ const A = discord("100000000000000001");
 const B = discord("100000000000000002");
 
 const world = useTestCore({ apiKey: "tly_race_test_key", maxConnections: 40 });
+
+// Whatever a race did, the ledger must still prove itself afterwards.
+afterEach(() => expectAuditClean(world.core));
 
 /** Every balance equals the sum of its account's ledger entries; returns the number of balances checked. */
 async function assertLedgerMatchesBalances(): Promise<number> {

@@ -7,3 +7,4 @@ export * from "./currencies.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";
 export * from "./realms.ts";
+export * from "./webhooks.ts";

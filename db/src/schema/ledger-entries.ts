@@ -1,6 +1,6 @@
 import { bigint, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-export const entryKinds = ["adjust", "transfer", "link"] as const;
+export const entryKinds = ["adjust", "transfer", "link", "import"] as const;
 export type EntryKind = (typeof entryKinds)[number];
 export const initiatorTypes = ["api_key", "discord", "slack", "cli"] as const;
 export type InitiatorType = (typeof initiatorTypes)[number];

@@ -37,6 +37,8 @@ export interface LocalDiscord {
   };
   /** Resolves with the `count`-th recorded request matching, waiting for it if needed. */
   waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
+  /** Calls `listener` with each request as it arrives (benchmarks time arrivals without scanning `requests`). */
+  onRequest(listener: (r: RecordedRequest) => void): () => void;
   /** Requests to `POST /interactions/{id}/{token}/callback` for this interaction id. */
   callbacks(interactionId: string): RecordedRequest[];
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
   const requests: RecordedRequest[] = [];
   const identifies: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
+  const listeners = new Set<(r: RecordedRequest) => void>();
   const identified = new Set<WebSocket>();
   let seq = 0;
   let nextMessageId = 1_000_000_000_000_000_000n;
@@ -77,6 +80,7 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
       body,
     };
     requests.push(recorded);
+    for (const listener of listeners) listener(recorded);
     for (const wake of waiters) wake();
     const answered = route(recorded);
     send(res, answered.status, answered.body);
@@ -221,6 +225,10 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
         waiters.add(check);
         check();
       });
+    },
+    onRequest(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     callbacks: (interactionId) =>
       requests.filter(

@@ -1,6 +1,7 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 import { startApiProcess } from "../tally-process.ts";
 
@@ -11,6 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 beforeEach(() => h.reset());
+// Whatever a race did, the ledger must still prove itself afterwards.
+afterEach(() => expectAuditClean(h.core));
 
 const path = "/api/v1/realms/default/credentials/balance?type=discord-id&value=555555555555555555";
 const patch = (base: string, amount: number, key?: string) =>

@@ -4,13 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 import {
   type ExampleRequest,
-  exampleRequest,
-  inPressingOrder,
   isPublic,
   type Json,
   type Operation,
   operationsOf,
+  pressAll,
   urlOf,
+  withIds,
 } from "../openapi-requests.ts";
 
 /**
@@ -21,6 +21,8 @@ let h: Harness;
 let ops: Operation[];
 const other = { realm: "other", key: "", userId: "u-other", accountId: "", currencyId: "" };
 let revokedKey = "";
+/** Ids the server generated while seeding (webhooks, deliveries), by the path that answered them. */
+let ids: Record<string, string> = {};
 
 /** Everything a request could change, per realm. */
 async function snapshot() {
@@ -45,11 +47,13 @@ beforeAll(async () => {
   h = await startHarness({ rateLimit: false, authLimits: { failuresPerAddress: 10_000, windowMs: 60_000 } });
   ops = operationsOf((await h.call("GET", "/docs/json")).body).filter(({ op }) => !isPublic(op));
   // Realm default holds what the examples name (pressed once, in order); realm other has its own user, key, balance.
-  for (const operation of inPressingOrder(ops)) {
-    const request = exampleRequest(operation);
-    const res = await h.call(operation.method.toUpperCase(), urlOf(operation.path, request), { body: request.body });
-    expect(res.status, `seeding ${operation.method} ${operation.path}`).toBeLessThan(300);
-  }
+  ids = (
+    await pressAll(ops, async (operation, url, request) => {
+      const res = await h.call(operation.method.toUpperCase(), url, { body: request.body });
+      expect(res.status, `seeding ${operation.method} ${operation.path}`).toBeLessThan(300);
+      return res;
+    })
+  ).ids;
   await h.core.createRealm({ id: other.realm, name: "Other" });
   other.key = (await h.core.createApiKey(other.realm, { name: "other" })).key;
   const ctx = { realmId: other.realm, initiator: { type: "cli" as const, id: "test" }, via: "cli" as const };
@@ -65,7 +69,7 @@ afterAll(() => h.close());
 type Case = { name: string; auth?: string | null; request: ExampleRequest; expect: number[] };
 
 function casesOf(operation: Operation): Case[] {
-  const base = exampleRequest(operation);
+  const base = withIds(operation, ids);
   // No idempotency key: a replay would answer 2xx and hide a leak.
   const request = { ...base, headers: {} };
   const params = Object.keys(request.params);
@@ -178,7 +182,7 @@ describe("mass assignment", () => {
     const writes = ops.filter(({ op }) => op.requestBody);
     expect(writes.length).toBeGreaterThanOrEqual(8);
     for (const operation of writes) {
-      const request = exampleRequest(operation);
+      const request = withIds(operation, ids);
       const inputs = new Set(Object.keys(schemaOf(operation)?.properties ?? {}));
       const extra = Object.fromEntries(Object.entries(injected).filter(([field]) => !inputs.has(field)));
       const example = request.body as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../harness.ts";
-import { exampleRequest, inPressingOrder, isPublic, type Json, operationsOf, urlOf } from "../openapi-requests.ts";
+import { isPublic, type Json, operationsOf, pressAll } from "../openapi-requests.ts";
 
 let h: Harness;
 let doc: Json;
@@ -29,7 +29,8 @@ describe("the OpenAPI document", () => {
       const where = `${method.toUpperCase()} ${path}`;
       const success = Object.entries(op.responses as Record<string, Json>).filter(([s]) => s.startsWith("2"));
       expect(success.length, where).toBeGreaterThan(0);
-      for (const [, response] of success) {
+      for (const [status, response] of success) {
+        if (status === "204") continue; // no content, by definition
         expect(Object.values(response.content ?? {})[0], where).toMatchObject({ schema: expect.any(Object) });
       }
       for (const [, response] of Object.entries(op.responses as Record<string, Json>)) {
@@ -80,11 +81,8 @@ describe("the OpenAPI document", () => {
 describe("every request example, pressed in order on a fresh install", () => {
   it("answers 2xx for every one, twice over", async () => {
     for (const round of [1, 2]) {
-      for (const operation of inPressingOrder(operations())) {
-        const request = exampleRequest(operation);
+      await pressAll(operations(), async (operation, url, request) => {
         const where = `round ${round}: ${operation.method.toUpperCase()} ${operation.path}`;
-        expect(request.missing, `${where} needs examples`).toEqual([]);
-        const url = urlOf(operation.path, request);
         const res = await h.call(operation.method.toUpperCase(), url, {
           body: request.body,
           headers: request.headers,
@@ -92,7 +90,8 @@ describe("every request example, pressed in order on a fresh install", () => {
         });
         expect(res.status, `${where} -> ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(200);
         expect(res.status, where).toBeLessThan(300);
-      }
+        return res;
+      });
     }
   });
 });

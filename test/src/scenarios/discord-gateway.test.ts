@@ -137,6 +137,20 @@ describe("discord.js over the local gateway", () => {
     expect([await balance(ada.id), await balance(bob.id)]).toEqual([7n, 3n]);
   });
 
+  it("speaks proper English: 1 point, 1 coin, and You have no points yet", async () => {
+    const nothing = await bot.send(pointsInteraction(ada, "tip", { user: bob, amount: 1 }));
+    expect(embed(nothing).description).toBe("You have no points yet, so there is nothing to tip.");
+    const one = await bot.send(pointsInteraction(mod, "give", { user: ada, amount: 1, reason: "first" }));
+    expect(embed(one).description).toBe(
+      `<@${mod.id}> gave 1 point to <@${ada.id}> for "first".\nNew balance of <@${ada.id}>: **1 point**.`,
+    );
+    const coins = await core.createCurrency("default", { name: "coins" });
+    const coin = await bot.send(pointsInteraction(mod, "give", { user: bob, amount: 1, currency: coins.id }));
+    expect(embed(coin).description).toContain(`gave 1 coin to <@${bob.id}>`);
+    const board = await bot.send(pointsInteraction(ada, "leaderboard"));
+    expect(embed(board).description).toBe(`1. <@${ada.id}> — **1 point**`);
+  });
+
   it("shows balance, leaderboard and history", async () => {
     const zero = await bot.send(pointsInteraction(bob, "balance"));
     expect(embed(zero).description).toBe(`<@${bob.id}> has **0 points**.`);

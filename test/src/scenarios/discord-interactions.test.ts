@@ -110,6 +110,25 @@ describe("POST /discord/interactions", () => {
     expect(await entries()).toHaveLength(0);
   });
 
+  it("refuses a correctly signed request whose timestamp is over 5 minutes old or ahead: no replays", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const send = (timestamp: number, payload: unknown) => {
+      const body = JSON.stringify(payload);
+      return post(body, signatureHeaders(privateKey, body, String(timestamp)));
+    };
+    for (const timestamp of [now - 6 * 60, now + 6 * 60, now - 24 * 60 * 60]) {
+      const replayed = await send(timestamp, pointsInteraction(mod, "give", { user: ada, amount: 1 }));
+      expect(replayed).toEqual({
+        status: 401,
+        body: { error: "invalid request signature", message: expect.stringContaining("stale x-signature-timestamp") },
+      });
+    }
+    expect(await entries()).toHaveLength(0);
+    const recent = await send(now - 4 * 60, pointsInteraction(mod, "give", { user: ada, amount: 1 }));
+    expect(recent.status).toBe(200);
+    expect(await entries()).toHaveLength(1);
+  });
+
   it("suggests currencies for autocomplete", async () => {
     const reply = await signed(
       pointsInteraction(mod, "give", { user: ada, amount: 1, currency: "po" }, { type: 4, focused: "currency" }),

@@ -90,7 +90,19 @@ describe("pnpm start with the Discord settings", () => {
     await waitUntil(() => discord.gateway.connections() === 0, "the gateway disconnect");
   });
 
-  it("runs the gateway bot standalone (bots/discord start) for scale-out", async () => {
+  it("runs the gateway bot standalone (bots/discord start) for scale-out, on PostgreSQL only", async () => {
+    if (!databaseUrl) {
+      // The embedded database belongs to one process: the standalone bot refuses it, naming the setting.
+      const refused = await startTallyProcess(
+        "bots/discord/src/main.ts",
+        { TALLY_DATA_DIR: dataDir, DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl },
+        /is online/,
+      ).catch((error: Error) => error.message);
+      expect(refused).toContain("exited with 1");
+      expect(refused).toContain("DATABASE_URL is required");
+      expect(discord.gateway.connections()).toBe(0);
+      return;
+    }
     const bot = await startTallyProcess(
       "bots/discord/src/main.ts",
       {

@@ -11,11 +11,11 @@ import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slas
 let h: Harness;
 let slack: LocalSlack;
 let bot: SlackApp;
+// The API server needs the handler and the bot needs the harness's core: bind late.
+let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
   slack = await startLocalSlack(Object.values(people));
-  // The API server needs the handler and the bot needs the harness's core: bind late.
-  let handler: SlackApp["handler"] | undefined;
   h = await startHarness({
     slackEvents: (request) => {
       if (!handler) throw new Error("Slack handler not ready");
@@ -99,9 +99,10 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     try {
       const key = randomUUID();
       const started = performance.now();
+      // Someone Tally has not asked Slack about yet: a cached answer would need no users.info at all.
       const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
-        text: `give <@${people.member.id}> 3`,
-        user_id: people.admin.id,
+        text: "give email:late@example.com 3",
+        user_id: people.latecomer.id,
         response_url: slack.responseUrl(key),
       });
       expect(ack.status).toBe(200);
@@ -113,6 +114,45 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     } finally {
       slack.slowDown("users.info", 0);
     }
+  });
+
+  it("repeats a reason full of broadcasts and mentions in public without letting it notify anyone", async () => {
+    // As Slack escapes what was typed: @channel, @here, @everyone, a user group, a person; then the same typed
+    // literally in markup form, which Slack sends HTML-escaped.
+    const reason =
+      "<!channel> <!here|here> <!everyone> <!subteam^S0DEVS|@devs> <@U0FRIEND|fran> &lt;!here&gt; &lt;@U0FRIEND&gt; @everyone";
+    const answer = await points(people.admin.id, `give <@${people.member.id}> 5 ${reason}`);
+    expect(answer.reply.response_type).toBe("in_channel");
+    const posted = JSON.stringify(answer.reply);
+    // The only markup left is the mention of the recipient; the giver reads as a name.
+    expect(new Set([...posted.matchAll(/<[@!#][^>]*>/g)].map((m) => m[0]))).toEqual(
+      new Set([`<@${people.member.id}>`]),
+    );
+    expect(answer.reply.text).toContain(`@${people.admin.name} gave 5 points to <@${people.member.id}>`);
+    expect(posted).not.toMatch(/<!|<@U0FRIEND|subteam/);
+    expect(posted).not.toMatch(/@(here|channel|everyone)\b/);
+    const textObjects = answer.reply.blocks.flatMap((b: { text?: unknown; fields?: unknown[] }) => [
+      ...(b.text ? [b.text] : []),
+      ...(b.fields ?? []),
+    ]);
+    expect(textObjects.length).toBeGreaterThan(0);
+    for (const text of textObjects) expect(text).toMatchObject({ type: "mrkdwn", verbatim: true });
+    // Still readable: each mention shows as its label.
+    expect(answer.reply.text).toContain('for "@\u2060channel @\u2060here @\u2060everyone @devs @fran');
+    expect(await balanceOf(people.member.id)).toBe(5);
+  });
+
+  it("asks Slack about a person once a minute, not on every command", async () => {
+    const lookups = () => slack.calls.filter((c) => c.method === "users.info").map((c) => c.params.user);
+    await points(people.owner.id, `give <@${people.friend.id}> 1`);
+    const seen = lookups().length;
+    expect(lookups()).toContain(people.owner.id);
+    expect(lookups()).toContain(people.friend.id);
+    await points(people.owner.id, `give <@${people.friend.id}> 2`);
+    await points(people.friend.id, `tip <@${people.owner.id}> 1`);
+    await points(people.owner.id, "balance");
+    expect(lookups()).toHaveLength(seen);
+    expect(await balanceOf(people.friend.id)).toBe(2);
   });
 
   it("take: an owner removes points; taking more than the balance is a private error that changes nothing", async () => {
@@ -157,6 +197,17 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect(await entryCount()).toBe(before);
   });
 
+  it("speaks proper English: 1 point, 1 coin, and You have no points yet", async () => {
+    const nothing = await points(people.member.id, `tip <@${people.friend.id}> 1`);
+    expect(nothing.reply.text).toContain("You have no points yet, so there is nothing to tip.");
+    const one = await points(people.admin.id, `give <@${people.member.id}> 1 first`);
+    expect(one.reply.text).toContain(`@${people.admin.name} gave 1 point to <@${people.member.id}> for "first".`);
+    expect(one.reply.text).toContain(`New balance of <@${people.member.id}>: 1 point.`);
+    const coins = await h.core.createCurrency("default", { name: "coins" });
+    const coin = await points(people.admin.id, `give <@${people.friend.id}> 1 --currency ${coins.id}`);
+    expect(coin.reply.text).toContain(`gave 1 coin to <@${people.friend.id}>`);
+  });
+
   it("balance, leaderboard and history answer with what the ledger holds", async () => {
     await points(people.admin.id, `give <@${people.member.id}> 12 first`);
     await points(people.admin.id, `give <@${people.friend.id}> 30 second`);
@@ -170,6 +221,11 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect(boardText.indexOf("30")).toBeLessThan(boardText.lastIndexOf("12"));
     const history = await points(people.member.id, `history <@${people.friend.id}>`);
     expect(replyText(history)).toContain("second");
+    // Public, but about people who did nothing: named, not mentioned, so nobody is notified.
+    expect(replyText(board)).not.toContain("<@");
+    expect(replyText(board)).toContain(`@${people.friend.name} — *30 points*`);
+    expect(replyText(other)).not.toContain("<@");
+    expect(replyText(other)).toContain(`@${people.friend.name} has *30 points*`);
   });
 
   it("help (and an empty command) explain the grammar; a typing mistake gets a private fix", async () => {
@@ -238,6 +294,32 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     });
   });
 
+  it("asks Slack again once the cached answer is older than the cache time", async () => {
+    const shortLived = await createSlackApp({
+      core: h.core,
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      apiUrl: slack.apiUrl,
+      logLevel: LogLevel.ERROR,
+      userCacheMs: 300,
+    });
+    const usual = handler;
+    handler = shortLived.handler;
+    try {
+      const asked = () => slack.calls.filter((c) => c.method === "users.info" && c.params.user === people.admin.id);
+      const before = asked().length;
+      await points(people.admin.id, "balance");
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await points(people.admin.id, "balance");
+      expect(asked()).toHaveLength(before + 2);
+    } finally {
+      handler = usual;
+      await shortLived.stop();
+    }
+  });
+
   describe("refuses what Slack did not sign, with 401 and nothing written", () => {
     const fields = () => ({
       text: `give <@${people.member.id}> 5`,
@@ -245,20 +327,22 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       response_url: slack.responseUrl(randomUUID()),
     });
 
+    // Timestamps are taken when each test runs: the suite may start minutes after it was collected.
+    const now = () => Math.floor(Date.now() / 1000);
     it.each([
-      ["a tampered signature", { signature: `v0=${"0".repeat(64)}` }],
+      ["a tampered signature", () => ({ signature: `v0=${"0".repeat(64)}` })],
       [
         "a signature made with another secret",
-        { signature: signSlackRequest("not-the-secret", String(Math.floor(Date.now() / 1000)), "text=x") },
+        () => ({ signature: signSlackRequest("not-the-secret", String(now()), "text=x") }),
       ],
-      ["a stale timestamp", { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
-      ["a timestamp from the future", { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 }],
+      ["a stale timestamp", () => ({ timestamp: now() - 6 * 60 })],
+      ["a timestamp from the future", () => ({ timestamp: now() + 6 * 60 })],
       [
         "a body changed after signing",
-        { body: `text=give+%3C%40${people.member.id}%3E+500&user_id=${people.admin.id}` },
+        () => ({ body: `text=give+%3C%40${people.member.id}%3E+500&user_id=${people.admin.id}` }),
       ],
     ])("%s", async (_name, overrides) => {
-      const res = await postSlashCommand(h.url, SIGNING_SECRET, fields(), overrides);
+      const res = await postSlashCommand(h.url, SIGNING_SECRET, fields(), overrides());
       expect(res.status).toBe(401);
       expect(JSON.parse(res.text)).toMatchObject({ error: "invalid_signature" });
       expect(await entryCount()).toBe(0);

@@ -8,6 +8,10 @@ import { join } from "node:path";
 export interface ThrowawayPostgres {
   url: string;
   stop(): void;
+  /** Stops the server the way a crash does (`pg_ctl -m immediate`), keeping its data for `start`. */
+  crash(): void;
+  /** Starts the server again after `crash`, returning once it accepts connections. */
+  start(): void;
 }
 
 function findBin(name: string): string {
@@ -62,9 +66,12 @@ export async function startThrowawayPostgres(settings: Record<string, string> = 
   const flags = Object.entries(options)
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(" ");
-  run(pgCtl, ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", flags, "start"]);
+  const start = () => run(pgCtl, ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", flags, "start"]);
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    crash: () => run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]),
+    start,
     stop() {
       try {
         run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);

@@ -11,6 +11,8 @@ export const people = {
   friend: { id: "U0FRIEND", name: "fran" },
   configured: { id: "U0CONFIG", name: "carl" },
   bot: { id: "U0ROBOT", name: "robot", is_bot: true },
+  /** Asked about by one test only, so Tally has never cached them before it. */
+  latecomer: { id: "U0LATE", name: "lena", is_admin: true },
 } satisfies Record<string, SlackUserFixture>;
 
 /** Given to the bot as SLACK_ADMIN_USER_IDS. */

@@ -41,6 +41,8 @@ export interface LocalSlack {
   /** Resolves with the `count`-th body posted to that response_url (1-based). */
   waitForResponse(key: string, count?: number, timeoutMs?: number): Promise<Record<string, unknown>>;
   responses(key: string): Record<string, unknown>[];
+  /** Calls `listener` with each response_url post as it arrives. */
+  onResponse(listener: (key: string, body: Record<string, unknown>) => void): () => void;
   socket: {
     connections(): number;
     /** Sends `{type:"slash_commands", envelope_id, payload}` to every connection and resolves with the ack. */
@@ -61,6 +63,7 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
   const delays = new Map<string, number>();
   const posted = new Map<string, Record<string, unknown>[]>();
   const waiters = new Set<() => void>();
+  const responseListeners = new Set<(key: string, body: Record<string, unknown>) => void>();
   const notify = () => {
     for (const w of waiters) w();
   };
@@ -101,7 +104,9 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     const path = new URL(req.url ?? "/", url).pathname;
     if (path.startsWith("/responses/")) {
       const key = decodeURIComponent(path.slice("/responses/".length));
-      posted.set(key, [...(posted.get(key) ?? []), JSON.parse(raw)]);
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      posted.set(key, [...(posted.get(key) ?? []), body]);
+      for (const listener of responseListeners) listener(key, body);
       notify();
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
       return;
@@ -190,6 +195,10 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     },
     responseUrl: (key) => `${url}/responses/${encodeURIComponent(key)}`,
     responses: (key) => posted.get(key) ?? [],
+    onResponse: (listener) => {
+      responseListeners.add(listener);
+      return () => responseListeners.delete(listener);
+    },
     waitForResponse: (key, count = 1, timeoutMs = 10_000) =>
       until(() => posted.get(key)?.[count - 1], timeoutMs, `response #${count} at ${key}`),
     socket: {

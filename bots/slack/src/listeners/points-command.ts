@@ -1,22 +1,26 @@
 import type { App, SlashCommand } from "@slack/bolt";
-import { parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
+import { neutralizeMentions, parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
+import { quietMentions } from "../quiet-mentions.ts";
 import { renderReply } from "../render-reply.ts";
-import { lookupSlackUser } from "../slack-users.ts";
+import { cachedSlackUsers, type SlackUserLookup, USER_CACHE_MS } from "../slack-users.ts";
 
 export interface PointsCommandOptions {
   core: BalanceService;
   /** Slack user ids that may give and take in every workspace, besides workspace admins and owners. */
   adminUserIds: readonly string[];
+  /** How long a `users.info` answer is reused (default a minute). */
+  userCacheMs?: number | undefined;
 }
 
 /** `/points …`: ack at once (Slack gives up after 3 s), then do the work, then answer through `respond()`. */
 export function registerPointsCommand(app: App, options: PointsCommandOptions): void {
+  const lookupUser = cachedSlackUsers(options.userCacheMs ?? USER_CACHE_MS);
   app.command("/points", async ({ command, ack, respond, client, logger }) => {
     await ack();
     let reply: Reply;
     try {
-      reply = await answer(command, client, logger, options);
+      reply = await answer(command, { client, logger, lookupUser }, options);
     } catch (error) {
       logger.error(error);
       reply = {
@@ -30,12 +34,13 @@ export function registerPointsCommand(app: App, options: PointsCommandOptions): 
   });
 }
 
-async function answer(
-  command: SlashCommand,
-  client: App["client"],
-  logger: App["logger"],
-  options: PointsCommandOptions,
-): Promise<Reply> {
+interface SlackContext {
+  client: App["client"];
+  logger: App["logger"];
+  lookupUser: SlackUserLookup;
+}
+
+async function answer(command: SlashCommand, slack: SlackContext, options: PointsCommandOptions): Promise<Reply> {
   const parsed = parsePointsText(command.text ?? "");
   if ("error" in parsed) {
     return {
@@ -56,9 +61,9 @@ async function answer(
   }
   const binding = await options.core.bindingFor("slack", command.team_id);
   const [invoker, cmd] = await Promise.all([
-    parsed.name === "help" ? undefined : lookupSlackUser(client, command.user_id, logger),
+    parsed.name === "help" ? undefined : slack.lookupUser(slack.client, command.user_id, slack.logger),
     "target" in parsed && parsed.target?.kind === "member"
-      ? describeMember(parsed.target, client, logger).then((target) => ({ ...parsed, target }))
+      ? describeMember(parsed.target, slack).then((target) => ({ ...parsed, target }))
       : parsed,
   ]);
   const isManager =
@@ -66,7 +71,7 @@ async function answer(
     (binding.settings.managerUserIds ?? []).includes(command.user_id) ||
     (invoker?.isAdmin ?? false);
   const displayName = invoker?.displayName ?? command.user_name;
-  return runPointsCommand(options.core, {
+  const reply = await runPointsCommand(options.core, {
     platform: "slack",
     realmId: binding.realmId,
     invoker: { id: command.user_id, ...(displayName ? { displayName } : {}), isManager },
@@ -74,15 +79,19 @@ async function answer(
     idempotencyKey: `slack:${command.trigger_id}`,
     command: cmd,
   });
+  const recipient =
+    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip") && cmd.target.kind === "member"
+      ? cmd.target.id
+      : undefined;
+  return quietMentions(reply, recipient, async (id) => {
+    const name = (await slack.lookupUser(slack.client, id, slack.logger))?.displayName;
+    return name ? neutralizeMentions("slack", name) : undefined;
+  });
 }
 
 /** Bots cannot hold points, and replies read better with names: ask Slack about the mentioned person. */
-async function describeMember(
-  target: Extract<Target, { kind: "member" }>,
-  client: App["client"],
-  logger: App["logger"],
-): Promise<Target> {
-  const user = await lookupSlackUser(client, target.id, logger);
+async function describeMember(target: Extract<Target, { kind: "member" }>, slack: SlackContext): Promise<Target> {
+  const user = await slack.lookupUser(slack.client, target.id, slack.logger);
   if (!user) return target;
   return { ...target, isBot: user.isBot, ...(user.displayName ? { displayName: user.displayName } : {}) };
 }

@@ -1,0 +1,178 @@
+import { type Database, runPrepared } from "@tally/db";
+import { MAX_MINOR } from "../../amounts.ts";
+import type { Subject, WriteContext } from "../../context.ts";
+import type { AdjustInput } from "../adjust-balance.ts";
+
+/** One adjust inside a batch, with its idempotency request hash already computed. */
+export interface BatchAdjust {
+  ctx: WriteContext;
+  input: AdjustInput;
+  hash: string;
+}
+
+/** One row per item, in arrival order; `entry_id` is set when it was applied. */
+export interface BatchRow {
+  ord: string | bigint;
+  account_id: string | null;
+  credential_id: string | null;
+  account_kind: "member" | "ghost" | null;
+  replay: boolean;
+  ok: boolean | null;
+  /** The item's balance before its turn: the running balance its overdraft check was made against. */
+  before: string | bigint | null;
+  entry_id: string | bigint | null;
+  balance_after: string | bigint | null;
+}
+
+const MAX = MAX_MINOR.toString();
+const bounds = (balance: string, item: string) =>
+  `${balance} + ${item}.delta BETWEEN CASE WHEN ${item}.allow_negative THEN -${MAX} ELSE 0 END AND ${MAX}`;
+
+/**
+ * Applies many adjusts in ONE statement (one round trip, one commit) as if they ran one after another in arrival order:
+ * each gets its own ledger entry, its own `balance_after` and its own overdraft check against the running balance;
+ * a refused item writes nothing and does not move the balance, the others commit. Each balance row is written once.
+ *
+ * Locks follow the ledger's protocol: the credentials of credential subjects `FOR UPDATE` in id order first (the account
+ * comes from the locked row, so a concurrent link cannot move it underneath), then the existing balance rows in
+ * (account, currency) order; new balance rows and idempotency keys are inserted in sorted order too.
+ *
+ * Items whose subject is unknown, or whose key is already committed, are left alone and reported (`account_id` null,
+ * `replay`), for the caller to settle one by one. Anything the statement cannot do exactly as planned — a balance row
+ * inserted or changed by someone else meanwhile, a key taken by a concurrent request — aborts the whole statement
+ * (`tally_abort:batch_conflict`), and the caller retries the items individually.
+ */
+const TEXT = `WITH RECURSIVE
+items AS MATERIALIZED (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+      $8::text[]::bigint[], $9::text[]::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+    WITH ORDINALITY AS i(realm_id, subject_kind, ctype, csource, cvalue, subject_id, currency_id, delta, allow_negative,
+      description, initiator_type, initiator_id, via, idem_key, request_hash, ord)
+),
+cred AS MATERIALIZED (
+  SELECT c.id, c.account_id, c.realm_id, c.type, c.source, c.value FROM credentials c
+  WHERE (c.realm_id, c.type, c.source, c.value) IN
+    (SELECT realm_id, ctype, csource, cvalue FROM items WHERE subject_kind = 'credential')
+  ORDER BY c.id FOR UPDATE OF c
+),
+target AS MATERIALIZED (
+  SELECT i.*, a.id AS account_id, cr.id AS credential_id, a.kind AS account_kind,
+    (i.idem_key IS NOT NULL AND EXISTS (
+      SELECT 1 FROM idempotency_keys k WHERE k.realm_id = i.realm_id AND k.key = i.idem_key)) AS replay
+  FROM items i
+  LEFT JOIN cred cr ON i.subject_kind = 'credential' AND cr.realm_id = i.realm_id AND cr.type = i.ctype
+    AND cr.source = i.csource AND cr.value = i.cvalue
+  LEFT JOIN accounts ua ON i.subject_kind = 'user' AND ua.realm_id = i.realm_id AND ua.user_id = i.subject_id
+  LEFT JOIN accounts a ON a.realm_id = i.realm_id
+    AND a.id = coalesce(cr.account_id, ua.id, CASE WHEN i.subject_kind = 'account' THEN i.subject_id END)
+),
+lockb AS MATERIALIZED (
+  SELECT b.account_id, b.currency_id, b.balance FROM balances b
+  WHERE (b.account_id, b.currency_id) IN
+    (SELECT account_id, currency_id FROM target WHERE account_id IS NOT NULL AND NOT replay)
+  ORDER BY b.account_id, b.currency_id FOR UPDATE OF b
+),
+seq AS MATERIALIZED (
+  SELECT t.*, coalesce(lb.balance, 0::bigint) AS start, lb.account_id IS NOT NULL AS existed,
+    row_number() OVER (PARTITION BY t.account_id, t.currency_id ORDER BY t.ord) AS rn
+  FROM target t LEFT JOIN lockb lb ON lb.account_id = t.account_id AND lb.currency_id = t.currency_id
+  WHERE t.account_id IS NOT NULL AND NOT t.replay
+),
+run (account_id, currency_id, rn, before, ok, bal) AS (
+  SELECT s.account_id, s.currency_id, s.rn, s.start, v.ok, CASE WHEN v.ok THEN s.start + s.delta ELSE s.start END
+  FROM seq s CROSS JOIN LATERAL (SELECT ${bounds("s.start", "s")} AS ok) v
+  WHERE s.rn = 1
+  UNION ALL
+  SELECT s.account_id, s.currency_id, s.rn, r.bal, v.ok, CASE WHEN v.ok THEN r.bal + s.delta ELSE r.bal END
+  FROM run r JOIN seq s ON s.account_id = r.account_id AND s.currency_id = r.currency_id AND s.rn = r.rn + 1
+  CROSS JOIN LATERAL (SELECT ${bounds("r.bal", "s")} AS ok) v
+),
+fin AS MATERIALIZED (
+  SELECT s.account_id, s.currency_id, s.realm_id, s.start, s.existed, g.final
+  FROM (SELECT account_id, currency_id, (array_agg(bal ORDER BY rn DESC))[1] AS final, bool_or(ok) AS changed
+    FROM run GROUP BY account_id, currency_id) g
+  JOIN seq s ON s.account_id = g.account_id AND s.currency_id = g.currency_id AND s.rn = 1
+  WHERE g.changed
+),
+upd AS (
+  UPDATE balances b SET balance = f.final, updated_at = now() FROM fin f
+  WHERE f.existed AND b.account_id = f.account_id AND b.currency_id = f.currency_id AND b.balance = f.start
+  RETURNING 1
+),
+ins AS (
+  INSERT INTO balances (account_id, currency_id, realm_id, balance)
+  SELECT f.account_id, f.currency_id, f.realm_id, f.final FROM fin f WHERE NOT f.existed
+  ORDER BY f.account_id, f.currency_id
+  ON CONFLICT DO NOTHING RETURNING 1
+),
+okd AS MATERIALIZED (
+  SELECT s.*, r.bal AS balance_after, row_number() OVER (ORDER BY s.ord) AS k
+  FROM seq s JOIN run r ON r.account_id = s.account_id AND r.currency_id = s.currency_id AND r.rn = s.rn
+  WHERE r.ok
+),
+led AS (
+  INSERT INTO ledger_entries (realm_id, currency_id, account_id, delta, balance_after, kind, description,
+    initiator_type, initiator_id, via, credential_id, idempotency_key)
+  SELECT realm_id, currency_id, account_id, delta, balance_after, 'adjust', description,
+    initiator_type, initiator_id, via, credential_id, idem_key
+  FROM okd ORDER BY k
+  RETURNING id
+),
+-- Identity values are drawn in insertion order, so the n-th smallest id is the n-th item inserted.
+ledk AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) AS k FROM led),
+idem AS (
+  INSERT INTO idempotency_keys (realm_id, key, request_hash, result)
+  SELECT o.realm_id, o.idem_key, o.request_hash, jsonb_build_object(
+      'entryId', l.id::text, 'accountId', o.account_id, 'credentialId', o.credential_id,
+      'currencyId', o.currency_id, 'balance', o.balance_after::text, 'linked', o.account_kind = 'member')
+  FROM okd o JOIN ledk l ON l.k = o.k WHERE o.idem_key IS NOT NULL
+  ORDER BY o.realm_id, o.idem_key
+  ON CONFLICT DO NOTHING RETURNING 1
+)
+SELECT t.ord, t.account_id, t.credential_id, t.account_kind, t.replay, r.ok, r.before, l.id AS entry_id,
+  o.balance_after,
+  CASE WHEN (SELECT count(*) FROM upd) = (SELECT count(*) FROM fin WHERE existed)
+    AND (SELECT count(*) FROM ins) = (SELECT count(*) FROM fin WHERE NOT existed)
+    AND (SELECT count(*) FROM idem) = (SELECT count(*) FROM okd WHERE idem_key IS NOT NULL)
+    THEN true ELSE tally_abort('batch_conflict') END AS settled
+FROM target t
+LEFT JOIN seq s ON s.ord = t.ord
+LEFT JOIN run r ON r.account_id = s.account_id AND r.currency_id = s.currency_id AND r.rn = s.rn
+LEFT JOIN okd o ON o.ord = t.ord
+LEFT JOIN ledk l ON l.k = o.k
+ORDER BY t.ord`;
+
+const subjectColumns = (subject: Subject): [string, string | null, string | null, string | null, string | null] => {
+  switch (subject.kind) {
+    case "credential": {
+      const { type, source, value } = subject.identifier;
+      return ["credential", type, source, value, null];
+    }
+    case "user":
+      return ["user", null, null, null, subject.userId];
+    case "account":
+      return ["account", null, null, null, subject.accountId];
+  }
+};
+
+/** Runs the batch statement; rows come back in arrival order, one per item. */
+export function applyAdjustBatch(db: Database, items: readonly BatchAdjust[]): Promise<BatchRow[]> {
+  const columns: unknown[][] = Array.from({ length: 15 }, () => new Array<unknown>(items.length));
+  items.forEach(({ ctx, input, hash }, n) => {
+    const row = [
+      ctx.realmId,
+      ...subjectColumns(input.subject),
+      input.currency.id,
+      input.delta.toString(),
+      input.currency.allowNegative ? "t" : "f",
+      input.description ?? null,
+      ctx.initiator.type,
+      ctx.initiator.id,
+      ctx.via,
+      ctx.idempotencyKey ?? null,
+      ctx.idempotencyKey ? hash : null,
+    ];
+    for (let c = 0; c < row.length; c++) (columns[c] as unknown[])[n] = row[c];
+  });
+  return runPrepared<BatchRow>(db, TEXT, columns);
+}

@@ -1,0 +1,160 @@
+import { type Database, isConcurrent } from "@tally/db";
+import type { Subject, WriteContext } from "../../context.ts";
+import { pgCode } from "../../transaction.ts";
+import { type AdjustInput, adjustBalance, adjustRequestHash, refusal } from "../adjust-balance.ts";
+import type { BalanceChange } from "../balance-change.ts";
+import { applyAdjustBatch, type BatchAdjust } from "./batch-statement.ts";
+
+export interface GroupWriterOptions {
+  /** Independent writers; a subject always goes to the same one. More shards: more statements in flight at once. */
+  shards?: number;
+  /** The most adjusts one batch statement carries. */
+  maxBatch?: number;
+}
+
+/** Counters, for tests and the benchmark: how requests were written. */
+export interface GroupWriterStats {
+  /** Requests written alone with the single delta statement (nothing was in flight on their shard). */
+  alone: number;
+  /** Batch statements that committed, and the requests they carried. */
+  batches: number;
+  batched: number;
+  /** Batch statements that failed; their requests were then written one by one. */
+  poisoned: number;
+}
+
+interface Waiting extends BatchAdjust {
+  resolve(change: BalanceChange): void;
+  reject(error: unknown): void;
+}
+
+interface Shard {
+  busy: boolean;
+  queue: Waiting[];
+}
+
+/**
+ * Group commit for adjusts. Each shard of subjects has at most one write in flight; a request that finds its shard
+ * idle is written at once with the single delta statement (so a lone request is still one statement), and requests
+ * that arrive meanwhile queue up and go together, in arrival order, as one batch statement when the write in flight
+ * finishes. One commit (one WAL flush) then carries many requests, which is what lifts a hot account past the
+ * one-transaction-per-row-lock ceiling, and spread traffic past the per-statement cost.
+ *
+ * Whatever a batch cannot settle exactly — an unknown subject (a ghost to create), a key already used, a second use of
+ * one key inside the batch — and every request of a batch statement that failed, is written alone afterwards, in
+ * arrival order, with the single-request path; so batching never fails a request that would have succeeded alone.
+ * PGlite runs one statement at a time anyway: there every request is written alone.
+ */
+export function createGroupWriter(db: Database, options: GroupWriterOptions = {}) {
+  const batching = isConcurrent(db);
+  const maxBatch = options.maxBatch ?? 256;
+  const shards: Shard[] = Array.from({ length: options.shards ?? 8 }, () => ({ busy: false, queue: [] }));
+  const stats: GroupWriterStats = { alone: 0, batches: 0, batched: 0, poisoned: 0 };
+
+  function adjust(ctx: WriteContext, input: AdjustInput): Promise<BalanceChange> {
+    if (!batching) return adjustBalance(db, ctx, input);
+    const shard = shards[shardOf(ctx.realmId, input.subject) % shards.length] as Shard;
+    if (shard.busy) {
+      return new Promise((resolve, reject) => shard.queue.push({ ctx, input, hash: "", resolve, reject }));
+    }
+    shard.busy = true;
+    stats.alone++;
+    const written = adjustBalance(db, ctx, input);
+    const next = () => drain(shard);
+    written.then(next, next);
+    return written;
+  }
+
+  function drain(shard: Shard): void {
+    if (shard.queue.length === 0) {
+      shard.busy = false;
+      return;
+    }
+    const batch = shard.queue.length <= maxBatch ? shard.queue : shard.queue.slice(0, maxBatch);
+    shard.queue = shard.queue.length <= maxBatch ? [] : shard.queue.slice(maxBatch);
+    const next = () => drain(shard);
+    write(batch).then(next, next);
+  }
+
+  async function alone(waiting: Waiting): Promise<void> {
+    stats.alone++;
+    await adjustBalance(db, waiting.ctx, waiting.input).then(waiting.resolve, waiting.reject);
+  }
+
+  async function write(batch: Waiting[]): Promise<void> {
+    // A key already in this batch waits for the batch and then runs alone: a replay, or a conflict, as it should be.
+    const keys = new Set<string>();
+    const together: Waiting[] = [];
+    const later = new Set<Waiting>();
+    for (const waiting of batch) {
+      const key = waiting.ctx.idempotencyKey;
+      if (key !== undefined) {
+        const scoped = `${waiting.ctx.realmId}\u0000${key}`;
+        if (keys.has(scoped)) {
+          later.add(waiting);
+          continue;
+        }
+        keys.add(scoped);
+        waiting.hash = adjustRequestHash(waiting.input);
+      }
+      together.push(waiting);
+    }
+    if (together.length === 1) {
+      later.add(together[0] as Waiting);
+    } else {
+      try {
+        const rows = await applyAdjustBatch(db, together);
+        stats.batches++;
+        stats.batched += together.length;
+        for (const row of rows) {
+          const waiting = together[Number(row.ord) - 1] as Waiting;
+          const { input } = waiting;
+          if (row.entry_id !== null && row.account_id !== null && row.balance_after !== null) {
+            waiting.resolve({
+              entryId: String(row.entry_id),
+              accountId: row.account_id,
+              credentialId: row.credential_id,
+              currencyId: input.currency.id,
+              balance: BigInt(row.balance_after),
+              linked: row.account_kind === "member",
+              replayed: false,
+            });
+            continue;
+          }
+          const refused = row.ok === false ? refusal(BigInt(row.before ?? 0), input.delta, input.currency) : undefined;
+          if (refused) waiting.reject(refused);
+          else later.add(waiting); // unknown subject or key already used: the single path knows how to answer
+        }
+      } catch (error) {
+        // Without a PostgreSQL error code the connection failed, perhaps after the commit: retrying could apply twice.
+        if (pgCode(error) === undefined) {
+          for (const waiting of batch) waiting.reject(error);
+          return;
+        }
+        // PostgreSQL refused the statement, so nothing of it was written: every request gets its own chance.
+        stats.poisoned++;
+        for (const waiting of together) later.add(waiting);
+      }
+    }
+    for (const waiting of batch) if (later.has(waiting)) await alone(waiting);
+  }
+
+  return { adjust, stats };
+}
+
+export type GroupWriter = ReturnType<typeof createGroupWriter>;
+
+/** FNV-1a over the subject's identity: the same subject always lands on the same shard. */
+function shardOf(realmId: string, subject: Subject): number {
+  const id =
+    subject.kind === "credential"
+      ? `${subject.identifier.type}\u0000${subject.identifier.source}\u0000${subject.identifier.value}`
+      : subject.kind === "user"
+        ? subject.userId
+        : subject.accountId;
+  let h = 0x811c9dc5;
+  for (const text of [realmId, subject.kind, id]) {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return h >>> 0;
+}

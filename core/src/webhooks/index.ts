@@ -1,0 +1,13 @@
+export { checkPublicTarget, checkWebhookUrl, isPrivateAddress } from "./check-url.ts";
+export {
+  backoffDelay,
+  defaultWorkerOptions,
+  deliverDue,
+  startWebhookWorker,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from "./deliver-webhooks.ts";
+export * from "./manage-webhooks.ts";
+export { postEvent } from "./post-event.ts";
+export { sequenceEvents } from "./sequence-events.ts";
+export { newWebhookSecret, signEvent } from "./sign-event.ts";

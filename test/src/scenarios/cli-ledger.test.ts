@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type BalanceService, createBalanceService, normalizeIdentifier } from "@tally/core";
+import { type OpenDatabase, openDatabase } from "@tally/db";
+import { openTestDatabase } from "@tally/db/testing";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const run = promisify(execFile);
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "tally-cli-ledger-"));
+  const { DATABASE_URL: _ignored, ...rest } = process.env;
+  env = { ...rest, TALLY_DATA_DIR: dataDir, TALLY_API_KEY: "tly_cli_ledger_bootstrap" };
+  const t = await openTestDatabase();
+  if (t.driver === "postgres") env.DATABASE_URL = t.url;
+  await t.close();
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "api/src/cli/main.ts", ...args], {
+      cwd: root,
+      env,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Works on the CLI's database between runs (PGlite allows one process per data folder, so it is closed after). */
+async function withCore<T>(work: (core: BalanceService, database: OpenDatabase) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir });
+  try {
+    return await work(createBalanceService(database.db), database);
+  } finally {
+    await database.close();
+  }
+}
+
+const ctx = { realmId: "default", initiator: { type: "cli", id: "test" }, via: "cli" } as const;
+const alice = { kind: "credential", identifier: normalizeIdentifier("email", "alice@example.com") } as const;
+
+describe("pnpm tally verify", () => {
+  it("exits 0 on a clean ledger and 1 naming the problem on a broken one", async () => {
+    await tally("realm", "list");
+    await withCore((core) => core.adjust(ctx, { subject: alice, amount: 12 }));
+    const clean = await tally("verify", "--json");
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout)).toEqual({ ok: true, accounts: 1, entries: 1, problems: [] });
+    expect(JSON.parse((await tally("verify", "--realm", "default", "--json")).stdout).ok).toBe(true);
+
+    await withCore((_core, database) => database.db.execute(sql`UPDATE balances SET balance = 13`));
+    const broken = await tally("verify", "--realm", "default", "--json");
+    expect(broken.code).toBe(1);
+    const report = JSON.parse(broken.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ check: "balance_mismatch" })]);
+  });
+});
