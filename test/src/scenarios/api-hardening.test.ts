@@ -60,6 +60,16 @@ describe("conventions a client relies on", () => {
     expect(Object.keys(page.body)).toEqual(["message"]);
   });
 
+  it("carries x-request-id on every response, echoing a sane one the client sent", async () => {
+    const mine = await h.call("GET", "/users", { headers: { "x-request-id": "client-trace.42" } });
+    expect(mine.headers.get("x-request-id")).toBe("client-trace.42");
+    const insane = await h.call("GET", "/users", { headers: { "x-request-id": "has spaces\tand tabs" } });
+    expect(insane.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    for (const res of [await h.call("GET", "/nope"), await h.call("GET", "/users", { auth: null })]) {
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it("sends a browser at / to the documentation", async () => {
     const res = await fetch(`${h.url}/`, { redirect: "manual" });
     expect(res.status).toBe(302);
