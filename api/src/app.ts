@@ -13,7 +13,9 @@ import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { realmReversalRoutes } from "./routes/realm-reversals.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
@@ -91,6 +93,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
+  realmExportRoutes(app, deps.core);
+  realmReversalRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { createBalanceService, startWebhookWorker } from "@tally/core";
+import { createBalanceService, setIdempotencyTtlHours, startIdempotencyPruner, startWebhookWorker } from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
 
   const core = createBalanceService(database.db);
   const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+  setIdempotencyTtlHours(env.TALLY_IDEMPOTENCY_TTL_HOURS);
   say.info(`Realm: ${boot.realmId}${boot.createdRealm ? " (created with currency points)" : ""}`);
   // Printed the moment it exists: a start that fails later (port busy, a bot refused) must not lose it.
   if (boot.createdKey) {
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
     onError: (error) => logger.error({ err: error }, "webhook delivery pass failed"),
   });
   stops.push(() => webhooks.stop());
+  const pruner = startIdempotencyPruner(database.db, {
+    onError: (error) => logger.error({ err: error }, "pruning expired idempotency keys failed"),
+  });
+  stops.push(() => pruner.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {

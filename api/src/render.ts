@@ -27,7 +27,7 @@ export function user(account: Account) {
   };
 }
 
-export function entry(e: LedgerEntry, scaleOf: (currencyId: string) => number) {
+export function entry(e: LedgerEntry & { reversedBy?: string | null }, scaleOf: (currencyId: string) => number) {
   const scale = scaleOf(e.currencyId);
   return {
     id: e.id.toString(),
@@ -40,6 +40,8 @@ export function entry(e: LedgerEntry, scaleOf: (currencyId: string) => number) {
     description: e.description,
     initiator: { type: e.initiatorType, id: e.initiatorId },
     via: e.via,
+    reversesEntryId: e.reversesEntryId?.toString() ?? null,
+    reversedBy: e.reversedBy ?? null,
     createdAt: e.createdAt.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import type { Currency, Database, EntryKind, LedgerEntry } from "@tally/db";
+import type { Account, Currency, Database, EntryKind, InitiatorType } from "@tally/db";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
@@ -15,10 +15,11 @@ import type { BalanceChange } from "./ledger/balance-change.ts";
 import { findCredential } from "./ledger/ensure-credential.ts";
 import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
+import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
 import { createObservers } from "./observe.ts";
 import { auditLedger } from "./queries/audit-ledger.ts";
-import { type HistoryQuery, history, type Page } from "./queries/history.ts";
+import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 
 export interface AdjustRequest {
@@ -171,6 +172,16 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
         () => linkCredential(db, ctx, identifier, target),
       ),
 
+    /** Appends the reversal of an entry (both legs of a transfer); once per entry, else ALREADY_REVERSED. */
+    async reverse(ctx: WriteContext, entryId: string, input: { description?: string | null | undefined } = {}) {
+      const reversal = await reverseEntry(db, ctx, entryId, input);
+      return { ...reversal, currency: await currency(ctx.realmId, reversal.entry.currencyId) };
+    },
+
+    /** The initiator's newest give, take or transfer in the realm not reversed yet (for `/points undo`). */
+    lastEntryBy: (realmId: string, initiator: { type: InitiatorType; id: string }) =>
+      lastEntryBy(db, realmId, initiator),
+
     /** A subject's balance; an unknown credential holds nothing yet and is NOT_FOUND. */
     async balanceOf(realmId: string, subject: Subject, currencyId?: string | null) {
       const cur = await currency(realmId, currencyId);
@@ -182,7 +193,7 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     findCredential: (realmId: string, identifier: Identifier) => findCredential(db, realmId, identifier),
 
     /** Ledger entries newest first; for a subject, NOT_FOUND when it does not exist. */
-    async history(realmId: string, query: HistoryQuery & { subject?: Subject }): Promise<Page<LedgerEntry>> {
+    async history(realmId: string, query: HistoryQuery & { subject?: Subject }): Promise<Page<HistoryEntry>> {
       if (!query.subject) return history(db, realmId, query);
       const cur = await currency(realmId, query.currencyId);
       const state = await subjectBalance(db, realmId, query.subject, cur.id);

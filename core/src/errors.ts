@@ -11,6 +11,7 @@ export const errorCodes = [
   "FORBIDDEN",
   "VALIDATION",
   "CONFLICT",
+  "ALREADY_REVERSED",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -3,12 +3,19 @@ export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
 export * from "./errors.ts";
+export * from "./export/index.ts";
+export {
+  DEFAULT_IDEMPOTENCY_TTL_HOURS,
+  pruneIdempotencyKeys,
+  setIdempotencyTtlHours,
+  startIdempotencyPruner,
+} from "./idempotency.ts";
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
 export type { LedgerEvent, LedgerObserver } from "./observe.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
-export type { Page } from "./queries/history.ts";
+export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";
 export * from "./webhooks/index.ts";

@@ -110,7 +110,8 @@ export async function startApiProcess(
     "api/src/main.ts",
     env,
     /Tally is listening on (http:\/\/[^\s]+)[\s\S]*Doors open:/,
-    60_000,
+    // Creating an embedded database takes tens of seconds on a busy machine.
+    180_000,
     options,
   );
   return { ...started, url: started.match[1] ?? "" };

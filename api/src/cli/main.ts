@@ -1,9 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BalanceService, createBalanceService, isTallyError, TallyError, type WriteContext } from "@tally/core";
+import {
+  type BalanceService,
+  createBalanceService,
+  isTallyError,
+  TallyError,
+  toMajor,
+  type WriteContext,
+} from "@tally/core";
 import { openDatabase, tallyRoot } from "@tally/db";
 import { parseEnv } from "../env.ts";
+import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 
 /**
  * `pnpm tally <group> <action> [--options] [--json]`: administers realms, keys, currencies, users and bot bindings
@@ -28,6 +36,10 @@ const HELP: Record<string, [args: string, what: string]> = {
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
   verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
+  reverse: [
+    "<entry id> [--realm <id>] [--description <text>]",
+    "undo a ledger entry once (realm default unless named)",
+  ],
 };
 
 const USAGE = `Usage: pnpm tally <command> [options] [--json]
@@ -36,6 +48,7 @@ ${Object.entries(HELP)
   .map(([name, [args, what]]) => `  ${name} ${args}\n      ${what}`)
   .join("\n")}
 
+${DATA_USAGE}
   help [<command>], <command> --help, --version
 Settings: DATABASE_URL (PostgreSQL), else the embedded database in TALLY_DATA_DIR.
 `;
@@ -62,6 +75,7 @@ const options = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
+  ...dataOptions,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
@@ -86,7 +100,7 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
-type Command = (core: BalanceService, flags: Flags) => Promise<unknown>;
+type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
@@ -125,6 +139,14 @@ const commands: Record<string, Command> = {
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),
+  ...dataCommands,
+  reverse: async (core, f, [, entryId]) => {
+    if (!entryId) throw new UsageError("reverse needs the entry id");
+    const { entry, balance, currency } = await core.reverse(cli(f.realm ?? "default"), entryId, {
+      description: f.description,
+    });
+    return { entry, balance: toMajor(balance, currency.scale) };
+  },
 };
 
 async function main(): Promise<number> {
@@ -134,7 +156,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const asksHelp = positionals[0] === "help";
-  const name = positionals.slice(asksHelp ? 1 : 0, asksHelp ? 3 : 2).join(" ");
+  // `reverse <entry id>`: one word, then its argument; every other command is one or two words.
+  const name =
+    positionals[asksHelp ? 1 : 0] === "reverse"
+      ? "reverse"
+      : positionals.slice(asksHelp ? 1 : 0, asksHelp ? 3 : 2).join(" ");
   if (flags.help || asksHelp || positionals.length === 0) {
     console.log(HELP[name] ? usageOf(name) : USAGE);
     return 0;
@@ -155,7 +181,7 @@ async function main(): Promise<number> {
     print({ registered: result ?? true, scope: flags.guild ? `guild ${flags.guild}` : "global" }, flags.json);
     return 0;
   }
-  const command = commands[name];
+  const command = commands[name] ?? commands[positionals[0] ?? ""];
   if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   const database = await openDatabase({
     url: env.DATABASE_URL,
@@ -175,7 +201,7 @@ async function main(): Promise<number> {
     if (flags.realm !== undefined && !(await core.getRealm(flags.realm))) {
       throw new TallyError("NOT_FOUND", `No realm "${flags.realm}": it does not exist (pnpm tally realm list).`);
     }
-    const result = await command(core, flags);
+    const result = await command(core, flags, positionals);
     print(result, flags.json);
     // A failed audit exits non-zero, so cron jobs and CI can alarm on it.
     return name === "verify" && !(result as { ok: boolean }).ok ? 1 : 0;

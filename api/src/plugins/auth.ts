@@ -71,7 +71,9 @@ export function registerAuth(
       if (limited) throw limited;
       lookup = core.authenticateApiKey(plain);
       lookups.set(digest, lookup);
-      lookup.catch(() => lookups.delete(digest));
+      const current = lookup;
+      // A failed lookup leaves (unless a newer lookup replaced it meanwhile); an unknown key stays, as a miss.
+      lookup.catch(() => lookups.get(digest, KEY_TTL_MS) === current && lookups.delete(digest));
     }
     const key = await lookup;
     if (!key) throw throttled(request) ?? refuse(request, UNKNOWN_KEY);

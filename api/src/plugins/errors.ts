@@ -24,6 +24,7 @@ export function statusOf(code: ErrorCode): number {
       return 404;
     case "CONFLICT":
     case "IDEMPOTENCY_CONFLICT":
+    case "ALREADY_REVERSED":
       return 409;
     case "INVALID_AMOUNT":
     case "INSUFFICIENT_BALANCE":

@@ -86,6 +86,8 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
       );
     case "CONFLICT":
       return fail("That clashes with something that exists", error.message, "Check the input and try again.");
+    case "ALREADY_REVERSED":
+      return fail("Already undone", error.message, "Each entry can be undone once; nothing changed.");
     default: {
       const unhandled: never = code;
       throw new Error(`no chat wording for error code ${String(unhandled)}`);

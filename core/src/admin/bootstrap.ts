@@ -1,6 +1,7 @@
 import { apiKeys, type Database } from "@tally/db";
 import { eq } from "drizzle-orm";
 import { sha256 } from "../ids.ts";
+import { pgCode } from "../transaction.ts";
 import { createApiKey } from "./api-keys.ts";
 import { BOOTSTRAP_REALM } from "./bot-bindings.ts";
 import { createRealm, getRealm } from "./realms.ts";
@@ -32,7 +33,14 @@ export async function ensureBootstrap(db: Database, options: { apiKey?: string |
       .select({ id: apiKeys.id })
       .from(apiKeys)
       .where(eq(apiKeys.keyHash, sha256(options.apiKey)));
-    if (!known) await createApiKey(db, BOOTSTRAP_REALM, { name: "bootstrap (TALLY_API_KEY)", key: options.apiKey });
+    if (!known) {
+      try {
+        await createApiKey(db, BOOTSTRAP_REALM, { name: "bootstrap (TALLY_API_KEY)", key: options.apiKey });
+      } catch (error) {
+        // Another process starting at the same moment stored the same key first: that is the state we want.
+        if (pgCode(error) !== "23505") throw error;
+      }
+    }
     return { realmId: BOOTSTRAP_REALM, createdRealm };
   }
   if (!createdRealm) return { realmId: BOOTSTRAP_REALM, createdRealm };

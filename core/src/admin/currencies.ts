@@ -1,4 +1,4 @@
-import { type Currency, currencies, type Database } from "@tally/db";
+import { type Currency, currencies, type Database, realms } from "@tally/db";
 import { and, asc, eq } from "drizzle-orm";
 import { MAX_SCALE } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
@@ -37,6 +37,9 @@ export async function createCurrency(
         if (stored) return { ...stored, createdAt: new Date(stored.createdAt), replayed: true };
       }
       if (input.isDefault) {
+        // One default switch per realm at a time: without this, two concurrent ones both clear the old default and
+        // the second insert breaks the one-default index. NO KEY UPDATE leaves inserts that reference the realm alone.
+        await tx.select({ id: realms.id }).from(realms).where(eq(realms.id, realmId)).for("no key update");
         await tx
           .update(currencies)
           .set({ isDefault: false })

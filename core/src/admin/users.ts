@@ -93,7 +93,13 @@ export async function updateUser(
   return inTransaction(db, async (tx) => {
     const replayed = await replayedUser(tx, ctx, hash);
     if (replayed) return replayed;
-    const current = await getUser(tx, ctx.realmId, userId);
+    // Locked, so two concurrent updates compare against each other's email rather than a stale one.
+    const [current] = await tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.realmId, ctx.realmId), eq(accounts.userId, userId), eq(accounts.kind, "member")))
+      .for("update");
+    if (!current) throw new TallyError("NOT_FOUND", `No user with user_id "${userId}".`);
     const [account] = await tx
       .update(accounts)
       .set({

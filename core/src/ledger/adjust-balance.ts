@@ -3,12 +3,13 @@ import { sql } from "drizzle-orm";
 import { MAX_MINOR } from "../amounts.ts";
 import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
-import { readKey, replay, requestHash } from "../idempotency.ts";
+import { idempotencyTtlHours, REPLAY_SQLSTATE, readKey, replay, requestHash } from "../idempotency.ts";
 import { describeIdentifier } from "../identities.ts";
-import { inTransaction, isRetryable, pgMessage } from "../transaction.ts";
+import { inTransaction, isRetryable, pgCode } from "../transaction.ts";
 import { type BalanceChange, changeFromRow, replayedChange, type StoredChange } from "./balance-change.ts";
 import { type DeltaRow, type DeltaSpec, subjectQuery } from "./delta-statement.ts";
 import { ensureCredential } from "./ensure-credential.ts";
+import { lockCredentials } from "./lock-subjects.ts";
 import { runDelta } from "./prepare-delta.ts";
 
 export interface AdjustInput {
@@ -34,7 +35,7 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     delta,
     kind: "adjust",
     description: input.description,
-    idempotency: key ? { key, requestHash: hash } : undefined,
+    idempotency: key ? { key, requestHash: hash, ttlHours: idempotencyTtlHours() } : undefined,
   };
   // A few passes at most: after creating a ghost credential, or after losing a deadlock to a transaction that holds
   // the same idempotency key (it claims the key before the balance row; this statement takes them the other way).
@@ -45,7 +46,7 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     } catch (error) {
       if (isRetryable(error)) continue;
       // A concurrent request with the same key committed first: this statement rolled itself back.
-      if (!key || !pgMessage(error).includes("tally_abort:idempotency_replay")) throw error;
+      if (!key || pgCode(error) !== REPLAY_SQLSTATE) throw error;
       rows = [];
     }
     const [row] = rows;
@@ -69,12 +70,17 @@ export async function adjustBalance(db: Database, ctx: WriteContext, input: Adju
     // The read allows what the statement refused: concurrent deltas moved the balance in between. Retrying can lose
     // that race again and again on a hot row, so decide once with the row locked.
     const settled = await inTransaction(db, async (tx) => {
-      const locked = refusal(await lockedBalance(tx, state.accountId, currency.id), delta, currency);
+      // The lock protocol (core/README.md): the credential row before the balance, and its account from the locked row.
+      const holder = state.credentialId
+        ? (await lockCredentials(tx, [state.credentialId])).get(state.credentialId)
+        : undefined;
+      const accountId = holder?.accountId ?? state.accountId;
+      const locked = refusal(await lockedBalance(tx, accountId, currency.id), delta, currency);
       if (locked) throw locked;
       const [row] = await runDelta(tx, subject, spec);
       return row;
     }).catch((error: unknown) => {
-      if (key && pgMessage(error).includes("tally_abort:idempotency_replay")) return undefined;
+      if (key && pgCode(error) === REPLAY_SQLSTATE) return undefined;
       throw error;
     });
     if (settled) return changeFromRow(settled, currency.id);
@@ -150,7 +156,7 @@ export async function subjectBalance(
     balance: string | bigint | null;
   }>(
     db,
-    sql`WITH target AS (${subjectQuery(realmId, subject)})
+    sql`WITH target AS (${subjectQuery(realmId, subject, { lock: false })})
       SELECT target.*, b.balance FROM target
       LEFT JOIN balances b ON b.account_id = target.account_id AND b.currency_id = ${currencyId}`,
   );

@@ -3,10 +3,10 @@ import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { claimKey, requestHash, storeResult } from "../idempotency.ts";
 import { inTransaction } from "../transaction.ts";
-import { subjectBalance, subjectNotFound } from "./adjust-balance.ts";
+import { subjectNotFound } from "./adjust-balance.ts";
 import { applyDeltas, type PlannedDelta } from "./apply-deltas.ts";
 import { type BalanceChange, replayedChange, type StoredChange, storeChange } from "./balance-change.ts";
-import { ensureCredential } from "./ensure-credential.ts";
+import { lockSubjects } from "./lock-subjects.ts";
 
 export interface BatchItem {
   subject: Subject;
@@ -35,12 +35,14 @@ export async function applyBatch(
       const stored = await claimKey<StoredChange[]>(tx, ctx.realmId, key, hash);
       if (stored) return { changes: stored.map(replayedChange), replayed: true };
     }
+    const holders = await lockSubjects(
+      tx,
+      ctx.realmId,
+      items.map((item) => ({ subject: item.subject, create: item.delta > 0n })),
+    );
     const planned: PlannedDelta[] = [];
     for (const [index, item] of items.entries()) {
-      const holder =
-        item.subject.kind === "credential" && item.delta > 0n
-          ? await ensureCredential(tx, ctx.realmId, item.subject.identifier)
-          : await subjectBalance(tx, ctx.realmId, item.subject, item.currency.id);
+      const holder = holders[index];
       if (!holder) {
         const error = subjectNotFound(item.subject);
         throw new TallyError(error.code, `Item ${index}: ${error.message}`, { index });

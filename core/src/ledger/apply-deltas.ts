@@ -14,6 +14,8 @@ export interface PlannedDelta {
   delta: bigint;
   kind: EntryKind;
   description?: string | null | undefined;
+  reversesEntryId?: bigint | undefined;
+  operationId?: string | undefined;
 }
 
 /**
@@ -36,7 +38,15 @@ export async function applyDeltas(tx: Database, ctx: WriteContext, planned: Plan
       ${p.linked ? "member" : "ghost"}::text AS kind`;
     const [row] = await queryRows<DeltaRow>(
       tx,
-      deltaStatement(target, { ctx, currency: p.currency, delta: p.delta, kind: p.kind, description: p.description }),
+      deltaStatement(target, {
+        ctx,
+        currency: p.currency,
+        delta: p.delta,
+        kind: p.kind,
+        description: p.description,
+        reversesEntryId: p.reversesEntryId,
+        operationId: p.operationId,
+      }),
     );
     if (!row) throw await refusal(tx, p, index);
     results[index] = changeFromRow(row, p.currency.id);

@@ -9,6 +9,7 @@ import { inTransaction } from "../transaction.ts";
 import { applyDeltas } from "./apply-deltas.ts";
 import { type BalanceChange, replayedChange, type StoredChange, storeChange } from "./balance-change.ts";
 import { findCredential } from "./ensure-credential.ts";
+import { lockCredentials } from "./lock-subjects.ts";
 
 export type LinkTarget = { userId: string } | { accountId: string };
 
@@ -71,19 +72,28 @@ export async function moveInto(
   identifier: Identifier,
   memberId: string,
 ): Promise<Omit<LinkResult, "replayed">> {
-  const credential = await findCredential(tx, ctx.realmId, identifier);
-  if (!credential) {
+  const known = await findCredential(tx, ctx.realmId, identifier);
+  if (!known) {
     const id = newId();
-    await tx.insert(credentials).values({ id, realmId: ctx.realmId, ...identifier, accountId: memberId });
-    return { credentialId: id, accountId: memberId, moved: [] };
+    const [created] = await tx
+      .insert(credentials)
+      .values({ id, realmId: ctx.realmId, ...identifier, accountId: memberId })
+      .onConflictDoNothing()
+      .returning({ id: credentials.id });
+    if (created) return { credentialId: id, accountId: memberId, moved: [] };
+    // A concurrent writer created it first (its insert made ours wait): decide against the committed row below.
   }
-  if (credential.accountId === memberId)
-    return { credentialId: credential.credentialId, accountId: memberId, moved: [] };
+  // The lock protocol: lock the credential row first and decide on its latest version, so of several concurrent links
+  // exactly one finds it unlinked, and a credit racing this link either lands before (and is moved) or after.
+  const credentialId = known?.credentialId ?? (await findCredential(tx, ctx.realmId, identifier))?.credentialId;
+  const credential = credentialId ? (await lockCredentials(tx, [credentialId])).get(credentialId) : undefined;
+  if (!credential || !credentialId) throw new Error("credential vanished while linking");
+  if (credential.accountId === memberId) return { credentialId, accountId: memberId, moved: [] };
   if (credential.linked) {
     throw new TallyError("CONFLICT", "This credential is already linked to another account; linking is one-way.");
   }
   const ghostId = credential.accountId;
-  // Lock the ghost's balances first so a concurrent credit to the ghost waits and is then moved too, or lands after.
+  // Then the ghost's balances, so a write on the ghost account itself waits and is moved too, or lands after.
   const held = await tx
     .select({ currency: currencies, balance: balances.balance })
     .from(balances)
@@ -91,32 +101,14 @@ export async function moveInto(
     .where(and(eq(balances.accountId, ghostId), ne(balances.balance, 0n)))
     .orderBy(asc(balances.currencyId))
     .for("update", { of: balances });
-  await tx.update(credentials).set({ accountId: memberId }).where(eq(credentials.id, credential.credentialId));
+  await tx.update(credentials).set({ accountId: memberId }).where(eq(credentials.id, credentialId));
   const changes = await applyDeltas(
     tx,
     ctx,
     held.flatMap(({ currency, balance }) => [
-      {
-        accountId: ghostId,
-        credentialId: credential.credentialId,
-        linked: false,
-        currency,
-        delta: -balance,
-        kind: "link" as const,
-      },
-      {
-        accountId: memberId,
-        credentialId: credential.credentialId,
-        linked: true,
-        currency,
-        delta: balance,
-        kind: "link" as const,
-      },
+      { accountId: ghostId, credentialId, linked: false, currency, delta: -balance, kind: "link" as const },
+      { accountId: memberId, credentialId, linked: true, currency, delta: balance, kind: "link" as const },
     ]),
   );
-  return {
-    credentialId: credential.credentialId,
-    accountId: memberId,
-    moved: changes.filter((c) => c.accountId === memberId),
-  };
+  return { credentialId, accountId: memberId, moved: changes.filter((c) => c.accountId === memberId) };
 }

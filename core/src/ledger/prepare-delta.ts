@@ -42,7 +42,7 @@ const shapes = new Map<string, Shape>();
 function shapeOf(subject: Subject, spec: Pick<DeltaSpec, "currency" | "delta" | "idempotency">): Shape {
   const debit = spec.delta < 0n;
   const keyed = spec.idempotency !== undefined;
-  const name = `${subject.kind}:${debit}:${spec.currency.allowNegative}:${keyed}`;
+  const name = `${subject.kind}:${debit}:${spec.currency.allowNegative}:${keyed}:${spec.idempotency?.ttlHours}`;
   const known = shapes.get(name);
   if (known) return known;
   const sample: Subject =
@@ -65,7 +65,11 @@ function shapeOf(subject: Subject, spec: Pick<DeltaSpec, "currency" | "delta" | 
     delta: debit ? -MAGNITUDE : MAGNITUDE,
     kind: mark("kind") as never,
     description: mark("description"),
-    idempotency: keyed ? { key: mark("key"), requestHash: mark("hash") } : undefined,
+    idempotency: spec.idempotency && {
+      key: mark("key"),
+      requestHash: mark("hash"),
+      ttlHours: spec.idempotency.ttlHours,
+    },
   });
   const { sql: text, params } = dialect.sqlToQuery(statement);
   const magnitude = (debit ? -MAGNITUDE : MAGNITUDE).toString();

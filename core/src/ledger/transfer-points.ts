@@ -2,11 +2,12 @@ import type { Currency, Database } from "@tally/db";
 import type { Subject, WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { claimKey, requestHash, storeResult } from "../idempotency.ts";
+import { newId } from "../ids.ts";
 import { inTransaction } from "../transaction.ts";
-import { subjectBalance, subjectNotFound } from "./adjust-balance.ts";
+import { subjectNotFound } from "./adjust-balance.ts";
 import { applyDeltas } from "./apply-deltas.ts";
 import { type BalanceChange, replayedChange, type StoredChange, storeChange } from "./balance-change.ts";
-import { ensureCredential } from "./ensure-credential.ts";
+import { lockSubjects } from "./lock-subjects.ts";
 
 export interface TransferInput {
   from: Subject;
@@ -33,15 +34,20 @@ export async function transferPoints(db: Database, ctx: WriteContext, input: Tra
       const stored = await claimKey<{ from: StoredChange; to: StoredChange }>(tx, ctx.realmId, key, hash);
       if (stored) return { from: replayedChange(stored.from), to: replayedChange(stored.to), replayed: true };
     }
-    const from = await subjectBalance(tx, ctx.realmId, input.from, input.currency.id);
+    const [from, to] = await lockSubjects(tx, ctx.realmId, [
+      { subject: input.from, create: false },
+      { subject: input.to, create: true },
+    ]);
     if (!from) throw subjectNotFound(input.from);
-    const to =
-      input.to.kind === "credential"
-        ? await ensureCredential(tx, ctx.realmId, input.to.identifier)
-        : await subjectBalance(tx, ctx.realmId, input.to, input.currency.id);
     if (!to) throw subjectNotFound(input.to);
     if (from.accountId === to.accountId) throw new TallyError("VALIDATION", "Cannot transfer to the same account.");
-    const common = { currency: input.currency, kind: "transfer" as const, description: input.description };
+    // The legs share an operation id so that a reversal finds and undoes both.
+    const common = {
+      currency: input.currency,
+      kind: "transfer" as const,
+      description: input.description,
+      operationId: newId(),
+    };
     const [debit, credit] = await applyDeltas(tx, ctx, [
       {
         ...common,

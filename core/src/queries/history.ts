@@ -1,5 +1,5 @@
 import { type Database, type LedgerEntry, ledgerEntries } from "@tally/db";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, type SQL, sql } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 
 export interface HistoryQuery {
@@ -18,15 +18,23 @@ export interface Page<T> {
 
 export const MAX_PAGE = 100;
 
+/** An entry as history shows it: with the id of the entry that reversed it, if any. */
+export type HistoryEntry = LedgerEntry & { reversedBy: string | null };
+
 /** Ledger entries newest first, in stable cursor pages. */
-export async function history(db: Database, realmId: string, query: HistoryQuery = {}): Promise<Page<LedgerEntry>> {
+export async function history(db: Database, realmId: string, query: HistoryQuery = {}): Promise<Page<HistoryEntry>> {
   const limit = pageSize(query.limit);
   const where: SQL[] = [eq(ledgerEntries.realmId, realmId)];
   if (query.accountId) where.push(eq(ledgerEntries.accountId, query.accountId));
   if (query.currencyId) where.push(eq(ledgerEntries.currencyId, query.currencyId));
   if (query.cursor) where.push(lt(ledgerEntries.id, parseEntryCursor(query.cursor)));
   const rows = await db
-    .select()
+    .select({
+      ...getTableColumns(ledgerEntries),
+      // Spelled out: drizzle renders a column of a one-table select unqualified, which the subquery would capture.
+      reversedBy: sql<string | null>`(SELECT r.id::text FROM ledger_entries r
+        WHERE r.reverses_entry_id = ledger_entries.id)`,
+    })
     .from(ledgerEntries)
     .where(and(...where))
     .orderBy(desc(ledgerEntries.id))

@@ -1,4 +1,4 @@
-import { jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { index, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * One row per accepted write that carried a key. A transfer or batch is one request but several ledger entries,
@@ -13,5 +13,6 @@ export const idempotencyKeys = pgTable(
     result: jsonb("result").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.realmId, t.key] })],
+  // The pruner deletes the oldest keys first.
+  (t) => [primaryKey({ columns: [t.realmId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
 );

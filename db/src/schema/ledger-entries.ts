@@ -1,6 +1,7 @@
-import { bigint, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
-export const entryKinds = ["adjust", "transfer", "link", "import"] as const;
+export const entryKinds = ["adjust", "transfer", "link", "import", "reversal"] as const;
 export type EntryKind = (typeof entryKinds)[number];
 export const initiatorTypes = ["api_key", "discord", "slack", "cli"] as const;
 export type InitiatorType = (typeof initiatorTypes)[number];
@@ -24,10 +25,16 @@ export const ledgerEntries = pgTable(
     via: text("via", { enum: vias }).notNull(),
     credentialId: text("credential_id"),
     idempotencyKey: text("idempotency_key"),
+    /** On a `reversal`: the entry it undoes. Unique, so an entry is reversed at most once even under concurrency. */
+    reversesEntryId: bigint("reverses_entry_id", { mode: "bigint" }),
+    /** Shared by entries that stand or fall together (a transfer's two legs), so a reversal undoes all of them. */
+    operationId: text("operation_id"),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index("ledger_realm_id_idx").on(t.realmId, t.id),
     index("ledger_account_idx").on(t.accountId, t.currencyId, t.id),
+    uniqueIndex("ledger_reverses_entry_key").on(t.reversesEntryId).where(sql`${t.reversesEntryId} IS NOT NULL`),
+    index("ledger_operation_idx").on(t.operationId).where(sql`${t.operationId} IS NOT NULL`),
   ],
 );

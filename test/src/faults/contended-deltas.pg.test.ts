@@ -1,3 +1,4 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../harness.ts";
 import { type Answer, ledgerFacts, loadClient, runPool, Tally } from "./load.ts";
@@ -39,6 +40,7 @@ async function hammer(send: (delta: number) => Promise<Answer>) {
 }
 
 async function expectWhole(run: Awaited<ReturnType<typeof hammer>>, balance: bigint) {
+  await expectAuditClean(h.core);
   const facts = await ledgerFacts(h.t);
   expect(run.tally.fiveHundreds.length).toBe(0);
   expect(run.tally.count(503)).toBe(0);

@@ -1,9 +1,20 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { openDatabase } from "@tally/db";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BOOTSTRAP_KEY } from "../harness.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../setup/throwaway-postgres.ts";
 import { type ApiProcess, startApiProcess } from "../tally-process.ts";
-import { type Answer, entriesByKey, ledgerFacts, loadClient, runPool, Tally, untilSettled } from "./load.ts";
+import {
+  type Answer,
+  entriesByKey,
+  entriesOfKind,
+  ledgerFacts,
+  loadClient,
+  runPool,
+  storedKeys,
+  Tally,
+  untilSettled,
+} from "./load.ts";
 
 // PostgreSQL crashed (`pg_ctl -m immediate`) and restarted under load, on a cluster of its own so no other test file
 // loses its database. synchronous_commit stays on: an acknowledged commit must survive the server's crash.
@@ -22,6 +33,9 @@ afterAll(async () => {
 });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const realm = "/api/v1/realms/default/credentials";
+const snowflake = (n: number) => String(100000000000000000n + BigInt(n));
+const source = `fromType=discord-id&fromValue=${snowflake(9)}`;
 
 it(`PostgreSQL stopped ${CYCLES} times under load: 503 within 1 s while away, 2xx within 10 s of its return, nothing lost or doubled`, async () => {
   const client = loadClient(() => api.url, 32);
@@ -31,9 +45,16 @@ it(`PostgreSQL stopped ${CYCLES} times under load: 503 within 1 s while away, 2x
   // While the database is away: [from, to) windows, and every answer to a request sent wholly inside one.
   const downs: { from: number; to: number }[] = [];
   const answers: { answer: Answer; credit: boolean }[] = [];
-  const deltas = new Map<string, number>();
+  // Acknowledged adjustments (key -> delta), each booked as one entry carrying its key; acknowledged transfers.
+  const booked = new Map<string, number>();
+  const transfers = new Set<string>();
+  const seed = await client.send("PATCH", `${realm}/balance?type=discord-id&value=${snowflake(9)}`, {
+    body: { amount: 100_000 },
+    key: "outage-seed",
+  });
+  expect(seed.status).toBe(200);
+  booked.set("api:outage-seed", 100_000);
   let stopping = false;
-  let sent = 0;
   const load = runPool(
     Number.POSITIVE_INFINITY,
     16,
@@ -41,21 +62,28 @@ it(`PostgreSQL stopped ${CYCLES} times under load: 503 within 1 s while away, 2x
       const key = `outage-${i}`;
       const delta = 1 + (i % 5);
       const credit = i % 4 === 0;
-      sent++;
+      // Transfers are multi-statement transactions, the kind an outage used to crash the process in.
+      const transfer = i % 4 === 1 && i > 8;
       const answer = await untilSettled(
         () =>
           credit
             ? client.send("PUT", "/users/outage-user/credits", { body: { credit_delta: delta }, key })
-            : client.send(
-                "PATCH",
-                `/api/v1/realms/default/credentials/balance?type=discord-id&value=10000000000000000${i % 7}`,
-                { body: { amount: delta }, key },
-              ),
+            : transfer
+              ? client.send("PATCH", `${realm}/transfer?${source}&toType=discord-id&toValue=${snowflake(i % 7)}`, {
+                  body: { amount: 1 },
+                  key,
+                })
+              : client.send("PATCH", `${realm}/balance?type=discord-id&value=${snowflake(i % 7)}`, {
+                  body: { amount: delta },
+                  key,
+                }),
         tally,
         { onAnswer: (answer) => answers.push({ answer, credit }) },
       );
+      if (transfer && answer.status === 422) return; // the source ran dry for a moment: refused, nothing booked
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      deltas.set(`api:${key}`, delta);
+      if (transfer) transfers.add(`api:${key}`);
+      else booked.set(`api:${key}`, delta);
     },
     () => stopping,
   );
@@ -110,20 +138,24 @@ it(`PostgreSQL stopped ${CYCLES} times under load: 503 within 1 s while away, 2x
   const database = await openDatabase({ url: cluster.url, maxConnections: 2 });
   try {
     const byKey = await entriesByKey(database);
-    const lost = [...deltas.keys()].filter((key) => !byKey.has(key));
-    const doubled = [...byKey.entries()].filter(([, n]) => n !== 1);
+    const keys = await storedKeys(database);
+    const lost = [...booked.keys()].filter((key) => !byKey.has(key));
+    lost.push(...[...transfers].filter((key) => !keys.has(key)));
+    const doubled = [...byKey.entries()].filter(([, n]) => n !== 1).map(([key]) => key);
     expect({ lost, doubled }).toEqual({ lost: [], doubled: [] });
-    expect(byKey.size).toBe(deltas.size);
+    expect(byKey.size).toBe(booked.size);
+    expect(await entriesOfKind(database, "transfer")).toBe(2 * transfers.size);
+    await expectAuditClean(database.db);
     const facts = await ledgerFacts(database);
-    const total = [...deltas.values()].reduce((a, b) => a + b, 0);
-    expect(facts).toMatchObject({ entries: deltas.size, unbalanced: 0, brokenChain: 0 });
+    const total = [...booked.values()].reduce((sum, delta) => sum + delta, 0);
+    expect(facts).toMatchObject({ entries: booked.size + 2 * transfers.size, unbalanced: 0, brokenChain: 0 });
     expect(facts.balances).toBe(BigInt(total));
     expect(facts.entrySum).toBe(BigInt(total));
   } finally {
     await database.close();
   }
   console.log(
-    `database outage: ${CYCLES} cycles, ${sent} requests acknowledged (${tally.summary()}), ` +
+    `database outage: ${CYCLES} cycles, ${booked.size + transfers.size} requests acknowledged (${transfers.size} transfers) (${tally.summary()}), ` +
       `${whileDown.length} answered while down (max ${Math.max(...whileDown.map((w) => w.answer.ms)).toFixed(0)} ms), ` +
       `recovery ${recoveries.map((r) => r.toFixed(0)).join("/")} ms, lost 0, doubled 0`,
   );

@@ -170,3 +170,18 @@ export async function entriesByKey(t: { db: Database }): Promise<Map<string, num
   );
   return new Map(rows.map((r) => [r.key, Number(r.n)]));
 }
+
+/** Idempotency keys the ledger stored (transfers and batches record their key here, not on each entry). */
+export async function storedKeys(t: { db: Database }): Promise<Set<string>> {
+  const rows = await queryRows<{ key: string }>(t.db, sql`SELECT key FROM idempotency_keys`);
+  return new Set(rows.map((r) => r.key));
+}
+
+/** Ledger entries of one kind (e.g. `transfer`: two per transfer). */
+export async function entriesOfKind(t: { db: Database }, kind: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    t.db,
+    sql`SELECT count(*)::text AS n FROM ledger_entries WHERE kind = ${kind}`,
+  );
+  return Number(row?.n ?? 0);
+}

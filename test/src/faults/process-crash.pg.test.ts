@@ -1,3 +1,4 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BOOTSTRAP_KEY } from "../harness.ts";
@@ -79,6 +80,7 @@ it(`${CYCLES} cycles of kill -9 under load: every acknowledged delta booked exac
   const unacknowledged = [...byKey.keys()].filter((key) => !acknowledged.has(key));
   expect({ lost, doubled, unacknowledged }).toEqual({ lost: [], doubled: [], unacknowledged: [] });
   const total = BigInt([...acknowledged.values()].reduce((a, b) => a + b, 0));
+  await expectAuditClean(t.db);
   const facts = await ledgerFacts(t);
   expect(facts).toMatchObject({ entries: acknowledged.size, unbalanced: 0, brokenChain: 0 });
   expect(facts.balances).toBe(total);

@@ -1,3 +1,4 @@
+import { expectAuditClean } from "@tally/core/testing";
 import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -124,6 +125,7 @@ it(`${KILL_ROUNDS} rounds of pg_terminate_backend during transfers, batches and 
   expect(outcomes.get("transfer 200")).toBeGreaterThan(0);
   expect(outcomes.get("batch 200")).toBeGreaterThan(0);
   expect(outcomes.get("link 200")).toBeGreaterThan(0);
+  await expectAuditClean(t.db);
   const facts = await ledgerFacts(t);
   expect(facts).toMatchObject({ unbalanced: 0, brokenChain: 0 });
   expect(facts.balances).toBe(credited);

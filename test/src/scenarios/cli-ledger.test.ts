@@ -43,7 +43,9 @@ async function tally(...args: string[]): Promise<{ code: number; stdout: string;
 async function withCore<T>(work: (core: BalanceService, database: OpenDatabase) => Promise<T>): Promise<T> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir });
   try {
-    return await work(createBalanceService(database.db), database);
+    const core = createBalanceService(database.db);
+    await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+    return await work(core, database);
   } finally {
     await database.close();
   }
@@ -52,9 +54,9 @@ async function withCore<T>(work: (core: BalanceService, database: OpenDatabase) 
 const ctx = { realmId: "default", initiator: { type: "cli", id: "test" }, via: "cli" } as const;
 const alice = { kind: "credential", identifier: normalizeIdentifier("email", "alice@example.com") } as const;
 
-describe("pnpm tally verify", () => {
+// Each CLI run is a process that opens the database (on PGlite: loads and migrates it), slow on a busy machine.
+describe("pnpm tally verify and reverse", { timeout: 180_000 }, () => {
   it("exits 0 on a clean ledger and 1 naming the problem on a broken one", async () => {
-    await tally("realm", "list");
     await withCore((core) => core.adjust(ctx, { subject: alice, amount: 12 }));
     const clean = await tally("verify", "--json");
     expect(clean.code).toBe(0);
@@ -67,5 +69,18 @@ describe("pnpm tally verify", () => {
     const report = JSON.parse(broken.stdout);
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([expect.objectContaining({ check: "balance_mismatch" })]);
+  });
+
+  it("pnpm tally reverse undoes an entry once", async () => {
+    const credit = await withCore((core) => core.adjust(ctx, { subject: alice, amount: 3 }));
+    const reversed = await tally("reverse", credit.entryId, "--description", "cli undo", "--json");
+    expect(reversed.code).toBe(0);
+    expect(JSON.parse(reversed.stdout)).toMatchObject({
+      entry: { kind: "reversal", delta: "-3", reversesEntryId: credit.entryId, description: "cli undo" },
+    });
+    const again = await tally("reverse", credit.entryId);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("ALREADY_REVERSED");
+    expect((await tally("reverse")).code).toBe(2);
   });
 });

@@ -71,6 +71,30 @@ describe("webhook endpoints", () => {
     expect(await count("webhook_endpoints")).toBe(0);
   });
 
+  it("documents every webhook and export route in the OpenAPI document", async () => {
+    const doc = await h.call("GET", "/docs/json", { auth: null });
+    const paths = Object.keys(doc.body.paths);
+    for (const path of [
+      "/api/v1/realms/{realmId}/webhooks",
+      "/api/v1/realms/{realmId}/webhooks/{id}",
+      "/api/v1/realms/{realmId}/webhooks/{id}/rotate-secret",
+      "/api/v1/realms/{realmId}/webhooks/{id}/test",
+      "/api/v1/realms/{realmId}/webhooks/{id}/deliveries",
+      "/api/v1/realms/{realmId}/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+      "/api/v1/realms/{realmId}/transactions/export",
+      "/api/v1/realms/{realmId}/members/export",
+    ]) {
+      expect(paths).toContain(path);
+    }
+    const webhooks = doc.body.paths["/api/v1/realms/{realmId}/webhooks"];
+    expect(Object.keys(webhooks).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.body.paths["/api/v1/realms/{realmId}/webhooks/{id}"]).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+    ]);
+  });
+
   it("keeps other realms out (403) and answers 404 for an unknown webhook", async () => {
     const other = await h.core.createRealm({ name: "other" });
     const res = await h.call("GET", `/api/v1/realms/${other.id}/webhooks`);
@@ -258,6 +282,9 @@ describe("webhook delivery", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(hook.secret);
+    const overlap = Date.parse(rotated.body.previousSecretExpiresAt) - Date.now();
+    expect(overlap).toBeGreaterThan(23.9 * 3600_000);
+    expect(overlap).toBeLessThanOrEqual(24 * 3600_000);
     await credit("ada", 1);
     await deliverUntil(() => receiver.received.length === 1, "the event");
     const [event] = receiver.received;
@@ -329,6 +356,15 @@ describe("webhook delivery", () => {
     expect(receiver.received[0]?.body.data).toMatchObject({ delta: 1, sequence: 1 });
     const missing = await h.call("POST", `${realm}/webhooks/${hook.id}/deliveries/999/redeliver`);
     expect(missing.status).toBe(404);
+  });
+
+  it("does not follow redirects: a 3xx is a failed attempt", async () => {
+    const hook = await subscribe();
+    receiver.mode = 302;
+    await credit("ada", 1);
+    await deliverDue(h.t.db, fast);
+    const [delivery] = (await h.call("GET", `${realm}/webhooks/${hook.id}/deliveries`)).body.data;
+    expect(delivery).toMatchObject({ status: "pending", lastStatusCode: 302, lastError: "answered HTTP 302" });
   });
 
   it("sends webhook.test on request, and DELETE removes the endpoint", async () => {

@@ -131,6 +131,35 @@ describe("group commit on PostgreSQL", () => {
     expect(again).toMatchObject({ entryId: first?.entryId, replayed: true });
   });
 
+  it("values with array-literal syntax survive a batch exactly (quotes, braces, commas, backslashes, NULL)", async () => {
+    const nasty = 'a,"b"}\\{ NULL';
+    const custom = (v: string): Subject => ({
+      kind: "credential",
+      identifier: normalizeIdentifier("custom", v, "src"),
+    });
+    await world.core.adjust(ctx, { subject: custom(nasty), amount: 1 });
+    await world.core.adjust(ctx, { subject: custom("NULL"), amount: 1 });
+    const writer = createGroupWriter(world.t.db, { shards: 1 });
+    const results = await settle([
+      writer.adjust(ctx, input(A, 1)),
+      writer.adjust({ ...ctx, idempotencyKey: nasty }, { ...input(custom(nasty), 2), description: nasty }),
+      writer.adjust(ctx, { ...input(custom("NULL"), 3), description: "NULL" }),
+      writer.adjust(ctx, { ...input(custom(nasty), 4), description: null }),
+    ]);
+    expect(writer.stats).toMatchObject({ batches: 1, batched: 3, poisoned: 0 });
+    expect(results.map((r) => value(r).balance)).toEqual([1n, 3n, 4n, 7n]);
+    const rows = await queryRows<{ value: string; description: string | null; key: string | null }>(
+      world.t.db,
+      sql`SELECT c.value, e.description, e.idempotency_key AS key FROM ledger_entries e
+        JOIN credentials c ON c.id = e.credential_id WHERE c.type = 'custom' AND e.delta > 1 ORDER BY e.id`,
+    );
+    expect(rows).toEqual([
+      { value: nasty, description: nasty, key: nasty },
+      { value: "NULL", description: "NULL", key: null },
+      { value: nasty, description: null, key: null },
+    ]);
+  });
+
   it("a batch whose statement fails is retried request by request: only the request that fails alone fails", async () => {
     for (const s of [A, B, C]) await world.core.adjust(ctx, { subject: s, amount: 10 });
     const url = world.t.url;

@@ -1,6 +1,6 @@
 import { type Database, isConcurrent } from "@tally/db";
 import type { Subject, WriteContext } from "../../context.ts";
-import { pgCode } from "../../transaction.ts";
+import { isDatabaseUnavailable, pgCode } from "../../transaction.ts";
 import { type AdjustInput, adjustBalance, adjustRequestHash, refusal } from "../adjust-balance.ts";
 import type { BalanceChange } from "../balance-change.ts";
 import { applyAdjustBatch, type BatchAdjust } from "./batch-statement.ts";
@@ -126,8 +126,8 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
           else later.add(waiting); // unknown subject or key already used: the single path knows how to answer
         }
       } catch (error) {
-        // Without a PostgreSQL error code the connection failed, perhaps after the commit: retrying could apply twice.
-        if (pgCode(error) === undefined) {
+        // The connection or the server failed, perhaps after the commit: retrying could apply twice.
+        if (pgCode(error) === undefined || isDatabaseUnavailable(error)) {
           for (const waiting of batch) waiting.reject(error);
           return;
         }
