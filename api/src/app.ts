@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { BalanceService } from "@tally/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { registerAuth } from "./plugins/auth.ts";
+import { validatorCompiler } from "fastify-type-provider-zod";
+import { type AuthLimits, registerAuth } from "./plugins/auth.ts";
 import { HttpError, registerErrorHandler } from "./plugins/errors.ts";
+import { registerJsonBody } from "./plugins/json-body.ts";
 import { registerMetrics } from "./plugins/metrics.ts";
+import { registerOpenApi } from "./plugins/openapi.ts";
 import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts";
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
@@ -25,6 +25,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger | undefined;
   /** Requests per window per API key; `false` turns the limit off (benchmarks). */
   rateLimit?: { max: number; timeWindowMs: number } | false;
+  /** 401s allowed per client address per window before 429 (default 120 a minute). */
+  authLimits?: AuthLimits;
   bodyLimit?: number;
   /** Raw-body HTTP transports of the bots, mounted when present. */
   discordInteractions?: RawHandler | undefined;
@@ -55,13 +57,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false, // the error handler answers 503 while closing, in the route's dialect
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  registerJsonBody(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
   registerErrorHandler(app);
-  registerAuth(app, deps.core);
-  registerMetrics(app);
+  registerAuth(app, deps.core, deps.authLimits);
 
   const limit = deps.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
   if (limit) {
@@ -80,16 +81,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: { title: "Tally API", description: "Points and credits ledger", version: "1.0.0" },
-      components: { securitySchemes: { BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "API Key" } } },
-      security: [{ BearerAuth: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: "/docs", uiHooks: {} });
+  await registerOpenApi(app);
+  registerMetrics(app, deps.core);
+  // A browser that opens the server's root wants the API's documentation.
+  app.get("/", { config: { public: true, rateLimit: false }, schema: { hide: true } }, (_request, reply) =>
+    reply.redirect("/docs", 302),
+  );
 
   operationsRoutes(app, deps.ready);
   creditUserRoutes(app, deps.core);

@@ -1,13 +1,15 @@
-import { type BalanceChangeResult, type BalanceService, type Identifier, toMajor } from "@tally/core";
+import { type BalanceChangeResult, type BalanceService, type Identifier, toJsonAmount } from "@tally/core";
 import type { Account, Currency, LedgerEntry } from "@tally/db";
+import { z } from "zod";
+import { jsonNumber } from "./plugins/json-body.ts";
 
-/** JSON shapes of the API. Balances leave as whole-unit JSON numbers via the currency's scale, never as raw bigints. */
+/** JSON shapes of the API. Balances leave as exact whole-unit JSON numbers via the currency's scale, never as raw bigints. */
 
 export function credentialBalance(identifier: Identifier, change: BalanceChangeResult) {
   return {
     credentialId: change.credentialId ?? "",
     identifier: identifier.value,
-    balance: toMajor(change.balance, change.currency.scale),
+    balance: toJsonAmount(change.balance, change.currency.scale),
     realmPointId: change.currency.id,
     linked: change.linked,
   };
@@ -32,8 +34,8 @@ export function entry(e: LedgerEntry & { reversedBy?: string | null }, scaleOf: 
     accountId: e.accountId,
     realmPointId: e.currencyId,
     credentialId: e.credentialId,
-    amount: toMajor(e.delta, scale),
-    balanceAfter: toMajor(e.balanceAfter, scale),
+    amount: toJsonAmount(e.delta, scale),
+    balanceAfter: toJsonAmount(e.balanceAfter, scale),
     kind: e.kind,
     description: e.description,
     initiator: { type: e.initiatorType, id: e.initiatorId },
@@ -60,3 +62,44 @@ export async function scalesOf(core: BalanceService, realmId: string): Promise<(
   const currencies = await core.currencies(realmId);
   return (id) => currencies.find((c) => c.id === id)?.scale ?? 0;
 }
+
+/** The zod shapes of the renderers above, for response validation and the OpenAPI document. */
+export const schemas = {
+  credentialBalance: z.object({
+    credentialId: z.string(),
+    identifier: z.string(),
+    balance: jsonNumber,
+    realmPointId: z.string(),
+    linked: z.boolean(),
+  }),
+  user: z.object({
+    user_id: z.string().nullable(),
+    klaim_id: z.string().describe("Tally's account id"),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  }),
+  entry: z.object({
+    id: z.string(),
+    accountId: z.string(),
+    realmPointId: z.string(),
+    credentialId: z.string().nullable(),
+    amount: jsonNumber,
+    balanceAfter: jsonNumber,
+    kind: z.string(),
+    description: z.string().nullable(),
+    initiator: z.object({ type: z.string(), id: z.string() }),
+    via: z.string(),
+    createdAt: z.string(),
+  }),
+  currency: z.object({
+    id: z.string(),
+    name: z.string(),
+    emoji: z.string().nullable(),
+    isDefault: z.boolean(),
+    allowNegative: z.boolean(),
+    scale: z.number(),
+  }),
+};

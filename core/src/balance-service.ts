@@ -1,13 +1,13 @@
-import type { Account, Currency, Database, InitiatorType } from "@tally/db";
+import type { Account, Currency, Database, EntryKind, InitiatorType } from "@tally/db";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
 import { createCurrency, listCurrencies, type NewCurrency } from "./admin/currencies.ts";
 import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
-import { parseAmount } from "./amounts.ts";
+import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
-import { TallyError } from "./errors.ts";
+import { isTallyError, TallyError } from "./errors.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
@@ -17,14 +17,15 @@ import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commi
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
+import { createObservers } from "./observe.ts";
 import { auditLedger } from "./queries/audit-ledger.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 
 export interface AdjustRequest {
   subject: Subject;
-  /** Whole units as a JSON number; converted exactly with the currency's scale. */
-  amount: number;
+  /** Whole units as a JSON number (or its exact text); converted exactly with the currency's scale. */
+  amount: AmountInput;
   currencyId?: string | undefined;
   description?: string | null | undefined;
 }
@@ -68,64 +69,108 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     throw new TallyError("NOT_FOUND", "This realm has no default currency.");
   }
 
+  const events = createObservers();
+
+  /** Runs a write and tells observers what it did once it has committed, or why it was refused. */
+  async function recorded<T extends { replayed?: boolean }>(
+    ctx: WriteContext,
+    written: (result: T) => { kind: EntryKind; count: number } | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      const result = await run();
+      const entries = written(result);
+      if (result.replayed) events.emit({ type: "replay", via: ctx.via });
+      else if (entries && entries.count > 0) events.emit({ type: "entries", via: ctx.via, ...entries });
+      return result;
+    } catch (error) {
+      if (isTallyError(error)) events.emit({ type: "refusal", code: error.code, via: ctx.via });
+      throw error;
+    }
+  }
+
   return {
     db,
+    /** Subscribes to what writes did (entries by kind and door, replays, refusals); returns the unsubscribe. */
+    observe: events.observe,
+    /** For a door to report events of its own (a chat command's outcome) to the same observers. */
+    report: events.emit,
     currency,
     currencies: realmCurrencies,
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,
 
-    async adjust(ctx: WriteContext, request: AdjustRequest): Promise<BalanceChangeResult> {
-      const cur = await currency(ctx.realmId, request.currencyId);
-      const delta = parseAmount(request.amount, cur.scale);
-      const change = await writer.adjust(ctx, {
-        subject: request.subject,
-        currency: cur,
-        delta,
-        description: request.description,
-      });
-      return { ...change, currency: cur };
-    },
+    adjust: (ctx: WriteContext, request: AdjustRequest): Promise<BalanceChangeResult> =>
+      recorded(
+        ctx,
+        () => ({ kind: "adjust", count: 1 }),
+        async () => {
+          const cur = await currency(ctx.realmId, request.currencyId);
+          const delta = parseAmount(request.amount, cur.scale);
+          const change = await writer.adjust(ctx, {
+            subject: request.subject,
+            currency: cur,
+            delta,
+            description: request.description,
+          });
+          return { ...change, currency: cur };
+        },
+      ),
 
     async transfer(
       ctx: WriteContext,
       request: {
         from: Subject;
         to: Subject;
-        amount: number;
+        amount: AmountInput;
         currencyId?: string | undefined;
         description?: string | null;
       },
     ) {
-      const cur = await currency(ctx.realmId, request.currencyId);
-      const amount = parseAmount(request.amount, cur.scale);
-      if (amount < 0n) throw new TallyError("INVALID_AMOUNT", "A transfer amount must be positive.");
-      const result = await transferPoints(db, ctx, { ...request, currency: cur, amount });
-      return { ...result, currency: cur };
+      return recorded(
+        ctx,
+        () => ({ kind: "transfer", count: 2 }),
+        async () => {
+          const cur = await currency(ctx.realmId, request.currencyId);
+          const amount = parseAmount(request.amount, cur.scale);
+          if (amount < 0n) throw new TallyError("INVALID_AMOUNT", "A transfer amount must be positive.");
+          const result = await transferPoints(db, ctx, { ...request, currency: cur, amount });
+          return { ...result, currency: cur };
+        },
+      );
     },
 
-    async batch(
+    batch: (
       ctx: WriteContext,
-      items: { subject: Subject; amount: number; currencyId?: string | undefined; description?: string | null }[],
-    ) {
-      const planned: BatchItem[] = [];
-      for (const [index, item] of items.entries()) {
-        const cur = await currency(ctx.realmId, item.currencyId);
-        try {
-          planned.push({ ...item, currency: cur, delta: parseAmount(item.amount, cur.scale) });
-        } catch (error) {
-          if (error instanceof TallyError)
-            throw new TallyError(error.code, `Item ${index}: ${error.message}`, { index });
-          throw error;
-        }
-      }
-      const result = await applyBatch(db, ctx, planned);
-      const changes = planned.map((p, i) => ({ ...(result.changes[i] as BalanceChange), currency: p.currency }));
-      return { ...result, changes };
-    },
+      items: { subject: Subject; amount: AmountInput; currencyId?: string | undefined; description?: string | null }[],
+    ) =>
+      recorded(
+        ctx,
+        (result) => ({ kind: "adjust", count: result.changes.length }),
+        async () => {
+          const planned: BatchItem[] = [];
+          for (const [index, item] of items.entries()) {
+            const cur = await currency(ctx.realmId, item.currencyId);
+            try {
+              planned.push({ ...item, currency: cur, delta: parseAmount(item.amount, cur.scale) });
+            } catch (error) {
+              if (error instanceof TallyError)
+                throw new TallyError(error.code, `Item ${index}: ${error.message}`, { index });
+              throw error;
+            }
+          }
+          const result = await applyBatch(db, ctx, planned);
+          const changes = planned.map((p, i) => ({ ...(result.changes[i] as BalanceChange), currency: p.currency }));
+          return { ...result, changes };
+        },
+      ),
 
     link: (ctx: WriteContext, identifier: Identifier, target: LinkTarget) =>
-      linkCredential(db, ctx, identifier, target),
+      recorded(
+        ctx,
+        (result) => ({ kind: "link", count: result.moved.length * 2 }),
+        () => linkCredential(db, ctx, identifier, target),
+      ),
 
     /** Appends the reversal of an entry (both legs of a transfer); once per entry, else ALREADY_REVERSED. */
     async reverse(ctx: WriteContext, entryId: string, input: { description?: string | null | undefined } = {}) {
@@ -168,8 +213,8 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     getRealm: (id: string) => getRealm(db, id),
     listRealms: () => listRealms(db),
 
-    async createCurrency(realmId: string, input: NewCurrency): Promise<Currency> {
-      const created = await createCurrency(db, realmId, input);
+    async createCurrency(realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) {
+      const created = await createCurrency(db, realmId, input, options.idempotencyKey);
       currencyCache.delete(realmId);
       return created;
     },
@@ -179,10 +224,19 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     listApiKeys: (realmId: string) => listApiKeys(db, realmId),
     revokeApiKey: (realmId: string, id: string) => revokeApiKey(db, realmId, id),
 
-    createUser: (ctx: WriteContext, input: UserInput): Promise<Account> => createUser(db, ctx, input),
+    createUser: (ctx: WriteContext, input: UserInput) =>
+      recorded(
+        ctx,
+        () => undefined,
+        () => createUser(db, ctx, input),
+      ),
     getUser: (realmId: string, userId: string) => getUser(db, realmId, userId),
     updateUser: (ctx: WriteContext, userId: string, input: Omit<UserInput, "userId">) =>
-      updateUser(db, ctx, userId, input),
+      recorded(
+        ctx,
+        () => undefined,
+        () => updateUser(db, ctx, userId, input),
+      ),
     listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
 
     bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),

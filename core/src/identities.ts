@@ -21,17 +21,32 @@ export function isCredentialType(type: unknown): type is CredentialType {
   return typeof type === "string" && (credentialTypes as readonly string[]).includes(type);
 }
 
+// Control (Cc) and format (Cf) characters: NUL, newlines, zero-width spaces and joiners, BOM, bidi marks, soft hyphen.
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * Text as people read it: invisible characters removed, then NFKC, which also folds compatibility forms such as
+ * fullwidth letters (`Ａ` -> `A`) and composes `e` + `◌́` into `é`, so look-alike identifiers are one credential.
+ */
+export function canonicalText(text: string, options: { foldCase?: boolean } = {}): string {
+  if (/\p{Cs}/u.test(text)) throw new TallyError("VALIDATION", "The identifier is not valid Unicode text.");
+  let result = text.replace(INVISIBLE, "").normalize("NFKC");
+  // Lower-casing can leave a combining mark (`İ` -> `i̇`) that composition must see again.
+  if (options.foldCase) result = result.toLowerCase().normalize("NFKC");
+  return result.trim();
+}
+
 /** Validates and normalises an identifier; throws VALIDATION with a message that says what to fix. */
 export function normalizeIdentifier(type: string, value: string, source?: string | null): Identifier {
   if (!isCredentialType(type)) {
     throw new TallyError("VALIDATION", `Unknown credential type "${type}": use one of ${credentialTypes.join(", ")}.`);
   }
-  const trimmed = value.trim();
+  const trimmed = canonicalText(value, { foldCase: type === "email" });
   if (trimmed.length === 0) throw new TallyError("VALIDATION", "The credential value must not be empty.");
   if (trimmed.length > MAX_VALUE_LENGTH) {
     throw new TallyError("VALIDATION", `The credential value must be at most ${MAX_VALUE_LENGTH} characters.`);
   }
-  const cleanSource = source?.trim() ?? "";
+  const cleanSource = source ? canonicalText(source, { foldCase: true }) : "";
   if (type === "custom") {
     if (!cleanSource) throw new TallyError("VALIDATION", 'A "custom" credential needs a source, e.g. source=shopify.');
     if (cleanSource.length > 64) throw new TallyError("VALIDATION", "The source must be at most 64 characters.");
@@ -46,9 +61,8 @@ export function normalizeIdentifier(type: string, value: string, source?: string
       }
       return { type, source: "", value: trimmed };
     case "email": {
-      const email = trimmed.toLowerCase();
-      if (!EMAIL.test(email)) throw new TallyError("VALIDATION", `"${trimmed}" is not an email address.`);
-      return { type, source: "", value: email };
+      if (!EMAIL.test(trimmed)) throw new TallyError("VALIDATION", `"${trimmed}" is not an email address.`);
+      return { type, source: "", value: trimmed };
     }
     case "wallet":
       if (trimmed.startsWith("0x") || trimmed.startsWith("0X")) {

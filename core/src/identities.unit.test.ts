@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { describeIdentifier, normalizeIdentifier } from "./identities.ts";
+import { canonicalText, describeIdentifier, normalizeIdentifier } from "./identities.ts";
 
 describe("normalizeIdentifier", () => {
   it("trims and lower-cases emails and EVM wallets, keeps other wallets as given", () => {
@@ -54,5 +54,111 @@ describe("normalizeIdentifier", () => {
         expect(describeIdentifier(once)).toBe(`email:${once.value}`);
       }),
     );
+  });
+});
+
+describe("look-alike identifiers are one credential", () => {
+  const invisible = fc.constantFrom(
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u00ad",
+    "\u200e",
+    "\u0000",
+    "\u0007",
+  );
+  /** Inserts invisible characters at random code point boundaries. */
+  const sprinkle = (text: string, marks: string[], places: number[]) => {
+    const points = Array.from(text);
+    places.forEach((at, i) => {
+      points.splice(at % (points.length + 1), 0, marks[i % marks.length] ?? "");
+    });
+    return points.join("");
+  };
+  const fullwidth = (text: string) =>
+    text.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x21 + 0xff01));
+  const word = fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 });
+  const types = fc.constantFrom("email", "custom", "wallet");
+  const tryNormalize = (type: string, value: string, source?: string) => {
+    try {
+      return normalizeIdentifier(type, value, type === "custom" ? (source ?? "shop") : undefined);
+    } catch (error) {
+      return (error as { code?: string }).code ?? "thrown";
+    }
+  };
+
+  it("canonical text is idempotent and has no control, format or lone surrogate characters", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.boolean(), (text, foldCase) => {
+        let once: string;
+        try {
+          once = canonicalText(text, { foldCase });
+        } catch {
+          expect(/\p{Cs}/u.test(text)).toBe(true);
+          return;
+        }
+        expect(canonicalText(once, { foldCase })).toBe(once);
+        expect(/[\p{Cc}\p{Cf}\p{Cs}]/u.test(once)).toBe(false);
+        expect(once).toBe(once.normalize("NFKC"));
+      }),
+    );
+  });
+
+  it("ignores invisible characters anywhere in a value or source", () => {
+    fc.assert(
+      fc.property(
+        types,
+        word,
+        fc.array(invisible, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(40), { minLength: 1, maxLength: 4 }),
+        (type, value, marks, places) => {
+          expect(tryNormalize(type, sprinkle(value, marks, places), sprinkle("Shop", marks, places))).toEqual(
+            tryNormalize(type, value, "shop"),
+          );
+        },
+      ),
+    );
+  });
+
+  it("treats NFD and NFC, and fullwidth and ASCII, as the same identifier", () => {
+    fc.assert(
+      fc.property(types, word, (type, value) => {
+        const expected = tryNormalize(type, value.normalize("NFC"));
+        expect(tryNormalize(type, value.normalize("NFD"))).toEqual(expected);
+      }),
+    );
+    expect(normalizeIdentifier("email", "Jose\u0301@example.com")).toEqual(
+      normalizeIdentifier("email", "José@example.com"),
+    );
+    expect(normalizeIdentifier("email", fullwidth("ada@example.com")).value).toBe("ada@example.com");
+    expect(normalizeIdentifier("email", "a\u200bda@exa\u2060mple.com").value).toBe("ada@example.com");
+    expect(normalizeIdentifier("custom", fullwidth("U123"), "Slack")).toEqual({
+      type: "custom",
+      source: "slack",
+      value: "U123",
+    });
+    fc.assert(
+      fc.property(fc.stringMatching(/^[!-~]{1,20}$/), (ascii) => {
+        expect(tryNormalize("custom", fullwidth(ascii))).toEqual(tryNormalize("custom", ascii));
+      }),
+    );
+  });
+
+  it("folds a custom source's case but keeps a custom value's case", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), (source) => {
+        expect(normalizeIdentifier("custom", "Ab", source)).toEqual(
+          normalizeIdentifier("custom", "Ab", source.toUpperCase()),
+        );
+      }),
+    );
+    expect(normalizeIdentifier("custom", "Ab", "x").value).toBe("Ab");
+  });
+
+  it("refuses text that is not valid Unicode, and a value that is only invisible characters", () => {
+    expect(() => normalizeIdentifier("custom", "a\ud800b", "x")).toThrow("not valid Unicode");
+    expect(() => normalizeIdentifier("email", "\u200b\u0000")).toThrow("must not be empty");
   });
 });

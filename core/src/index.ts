@@ -13,6 +13,7 @@ export {
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
+export type { LedgerEvent, LedgerObserver } from "./observe.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";

@@ -1,6 +1,7 @@
 import { type ErrorCode, isDatabaseUnavailable, isTallyError } from "@tally/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { z } from "zod";
 
 /**
  * Two error dialects, one per vendor: the credit routes answer `{ message }`, the realm routes `{ error, message }`.
@@ -41,16 +42,22 @@ export const USER_NOT_FOUND = "Can not find user with the given user_id.";
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
-/** An error the API itself raises (auth, rate limit), in the realm dialect's code vocabulary. */
+/** An error the API itself raises (auth, rate limit, body parsing), in the realm dialect's code vocabulary. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** `malformed`: the body is not JSON at all, which the credit dialect answers with its fixed message. */
+    readonly options: { malformed?: boolean; headers?: Record<string, string> } = {},
   ) {
     super(message);
   }
 }
+
+/** 401 with the challenge RFC 6750 asks for, so clients know to send a bearer key. */
+export const unauthorized = (message: string) =>
+  new HttpError(401, "UNAUTHORIZED", message, { headers: { "www-authenticate": 'Bearer realm="tally"' } });
 
 export function registerErrorHandler(app: FastifyInstance): void {
   // Fastify's own closing 503 has a fixed body; this one speaks the route's dialect (app.ts turns Fastify's off).
@@ -66,6 +73,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     send(request, reply, 404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}.`);
   });
+  // NUL cannot be stored by PostgreSQL; refuse it in the path or query before anything reads them.
+  app.addHook("onRequest", async (request) => {
+    if (/%00/.test(request.url)) {
+      throw new HttpError(400, "VALIDATION", "The URL must not contain NUL characters (%00).");
+    }
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const credit = request.routeOptions.config?.errorStyle === "credit";
     if (isTallyError(error)) {
@@ -74,18 +87,22 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return send(request, reply, statusOf(error.code), error.code, message);
     }
     if (error instanceof HttpError) {
-      return send(request, reply, error.statusCode, error.code, error.message);
+      if (error.options.headers) reply.headers(error.options.headers);
+      const message = credit && error.options.malformed ? INVALID_JSON : error.message;
+      return send(request, reply, error.statusCode, error.code, message);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = error.validationContext;
+      const where = error.validationContext === "querystring" ? "query" : (error.validationContext ?? "request");
       if (credit && where === "body") return send(request, reply, 400, "VALIDATION", INVALID_JSON);
-      const issues = error.validation.map((issue) => {
-        const path = [where, ...((issue.params as { issue?: { path?: unknown[] } }).issue?.path ?? [])]
-          .filter((p) => p !== undefined && p !== "")
-          .join(".");
-        return `${path || where}: ${issue.message}`;
-      });
-      return send(request, reply, 400, "VALIDATION", issues.join("; "));
+      const issues = error.validation.map((entry) =>
+        describeIssue(where, {
+          ...(entry.params as Partial<ZodIssue>),
+          code: entry.keyword,
+          message: entry.message,
+          path: entry.instancePath.split("/").filter(Boolean),
+        }),
+      );
+      return send(request, reply, 400, "VALIDATION", [...new Set(issues)].join("; "));
     }
     switch (error.code) {
       case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -124,4 +141,88 @@ export function unavailable(request: FastifyRequest, reply: FastifyReply, messag
 function send(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) {
   const credit = request.routeOptions.config?.errorStyle === "credit";
   return reply.code(status).send(credit ? { message } : { error: code, message });
+}
+
+interface ZodIssue {
+  code: string;
+  path: string[];
+  message?: string | undefined;
+  expected?: string;
+  keys?: string[];
+  values?: unknown[];
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  format?: string;
+}
+
+/** One zod issue as a sentence that starts with the field: `body.amount must be an integer`, `query.value is required`. */
+export function describeIssue(where: string, issue: ZodIssue): string {
+  const field = [where, ...issue.path].join(".");
+  switch (issue.code) {
+    case "invalid_type":
+      // zod leaves the input out of issues; its message says what it received.
+      if (/received undefined/.test(issue.message ?? "")) return `${field} is required`;
+      return `${field} must be ${article(issue.expected ?? "value")}`;
+    case "unrecognized_keys":
+      return (issue.keys ?? []).map((key) => `${field}.${key} is not a known field`).join("; ");
+    case "invalid_value":
+      return `${field} must be one of ${(issue.values ?? []).map(String).join(", ")}`;
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const least = issue.code === "too_small" ? "at least" : "at most";
+      if (issue.origin === "string") return `${field} must be ${least} ${bound} character${bound === 1 ? "" : "s"}`;
+      if (issue.origin === "array") return `${field} must have ${least} ${bound} item${bound === 1 ? "" : "s"}`;
+      const strict = issue.inclusive === false;
+      const relation = issue.code === "too_small" ? (strict ? "greater than" : least) : strict ? "less than" : least;
+      return `${field} must be ${relation} ${bound}`;
+    }
+    case "invalid_union":
+      return `${field} does not match any accepted form`;
+    case "invalid_format":
+      return `${field} must be a valid ${issue.format ?? "value"}`;
+    default:
+      return `${field} ${issue.message ?? "is not valid"}`;
+  }
+}
+
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
+/** Error body schemas of the two dialects, for the OpenAPI document and the response serializer. */
+export const creditError = z.object({ message: z.string() }).meta({ id: "CreditError" });
+export const realmError = z.object({ error: z.string(), message: z.string() }).meta({ id: "RealmError" });
+
+const why: Record<number, string> = {
+  400: "Invalid input; the message names the field",
+  401: "Missing, unknown or revoked API key (with `WWW-Authenticate: Bearer`)",
+  403: "The API key belongs to another realm",
+  404: "Not found",
+  409: "Conflict: a duplicate, or an Idempotency-Key reused for a different request",
+  413: "The request body is too large",
+  415: "The body is not application/json",
+  422: "Refused: an invalid amount, insufficient balance or a balance limit",
+  429: "Rate limited; retry after `Retry-After` seconds",
+  503: "Unavailable (database unreachable or shutting down); retry after `Retry-After` seconds",
+};
+
+/** The error responses a route can give, in its dialect. */
+export function errorResponses(style: "credit" | "realm", statuses: number[]) {
+  const schema = style === "credit" ? creditError : realmError;
+  return Object.fromEntries(statuses.map((status) => [status, schema.describe(why[status] ?? "Error")]));
+}
+
+/**
+ * Every response an authenticated route can give: its successes, the errors it names, and the ones every such route
+ * shares (401, 429, 503; 403 for realm routes, whose path names a realm).
+ */
+export function responses<T extends Record<number, z.ZodType>>(
+  style: "credit" | "realm",
+  ok: T,
+  statuses: number[],
+): T {
+  const shared = style === "realm" ? [401, 403, 429, 503] : [401, 429, 503];
+  // Typed as the successes only: handlers return those, the error handler sends the rest.
+  return { ...ok, ...errorResponses(style, [...new Set([...statuses, ...shared])].sort()) };
 }

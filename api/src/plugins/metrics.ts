@@ -1,52 +1,92 @@
+import type { BalanceService, LedgerEvent } from "@tally/core";
 import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { z } from "zod";
 
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-
-interface Series {
-  count: number;
-  sum: number;
-  buckets: number[];
+/** Process-wide metrics (CPU, memory, heap, GC, event loop) are collected once, however many apps a process builds. */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
-/** Prometheus text at GET /metrics: request counts and latency histograms by method, route and status. */
-export function registerMetrics(app: FastifyInstance): void {
-  const series = new Map<string, Series>();
-  const started = Date.now();
-
-  app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    const key = `method="${request.method}",route="${route}",status="${reply.statusCode}"`;
-    let s = series.get(key);
-    if (!s) {
-      s = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
-      series.set(key, s);
-    }
-    const seconds = reply.elapsedTime / 1000;
-    s.count += 1;
-    s.sum += seconds;
-    BUCKETS.forEach((le, i) => {
-      if (seconds <= le) (s.buckets[i] as number) += 1;
-    });
+/**
+ * Prometheus text at GET /metrics (prom-client): the process's default metrics, HTTP latency by route and status,
+ * and the ledger's own counters, fed by core's observer hook so core never depends on prom-client.
+ */
+export function registerMetrics(app: FastifyInstance, core: BalanceService): void {
+  const registry = new Registry();
+  const http = new Histogram({
+    name: "tally_http_request_duration_seconds",
+    help: "Time to answer HTTP requests, by method, route and status.",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: "tally_http_requests_total",
+    help: "HTTP requests answered, by method, route and status.",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const entries = new Counter({
+    name: "tally_ledger_entries_total",
+    help: "Ledger entries written, by kind and door (via).",
+    labelNames: ["kind", "via"],
+    registers: [registry],
+  });
+  const replays = new Counter({
+    name: "tally_idempotent_replays_total",
+    help: "Writes answered with the stored result of an earlier request with the same idempotency key, by door.",
+    labelNames: ["via"],
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: "tally_refusals_total",
+    help: "Writes refused by core, by error code and door.",
+    labelNames: ["code", "via"],
+    registers: [registry],
+  });
+  const commands = new Counter({
+    name: "tally_bot_commands_total",
+    help: "Chat commands answered, by platform and outcome (ok, refused, failed).",
+    labelNames: ["platform", "outcome"],
+    registers: [registry],
   });
 
-  app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
-    const lines = [
-      "# HELP tally_http_requests_total HTTP requests answered.",
-      "# TYPE tally_http_requests_total counter",
-      ...[...series].map(([labels, s]) => `tally_http_requests_total{${labels}} ${s.count}`),
-      "# HELP tally_http_request_duration_seconds Time to answer HTTP requests.",
-      "# TYPE tally_http_request_duration_seconds histogram",
-      ...[...series].flatMap(([labels, s]) => [
-        ...BUCKETS.map((le, i) => `tally_http_request_duration_seconds_bucket{${labels},le="${le}"} ${s.buckets[i]}`),
-        `tally_http_request_duration_seconds_bucket{${labels},le="+Inf"} ${s.count}`,
-        `tally_http_request_duration_seconds_sum{${labels}} ${s.sum}`,
-        `tally_http_request_duration_seconds_count{${labels}} ${s.count}`,
-      ]),
-      "# HELP tally_process_uptime_seconds Seconds since the API started.",
-      "# TYPE tally_process_uptime_seconds gauge",
-      `tally_process_uptime_seconds ${(Date.now() - started) / 1000}`,
-      "",
-    ];
-    return reply.type("text/plain; version=0.0.4").send(lines.join("\n"));
+  const count = (event: LedgerEvent) => {
+    switch (event.type) {
+      case "entries":
+        return entries.inc({ kind: event.kind, via: event.via }, event.count);
+      case "replay":
+        return replays.inc({ via: event.via });
+      case "refusal":
+        return refusals.inc({ code: event.code, via: event.via });
+      case "command":
+        return commands.inc({ platform: event.platform, outcome: event.outcome });
+    }
+  };
+  const stop = core.observe(count);
+  app.addHook("onClose", async () => {
+    stop();
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? "unmatched", status: reply.statusCode };
+    requests.inc(labels);
+    http.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  const schema = {
+    tags: ["operations"],
+    summary: "Prometheus metrics (text exposition format)",
+    response: { 200: { description: "Prometheus text", content: { "text/plain": { schema: z.string() } } } },
+  };
+  app.get("/metrics", { config: { public: true, rateLimit: false }, schema }, async (_request, reply) => {
+    const text = `${await processMetrics().metrics()}\n${await registry.metrics()}`;
+    return reply.type(registry.contentType).send(text);
   });
 }

@@ -2,35 +2,45 @@ import {
   type BalanceChangeResult,
   type BalanceService,
   credentialTypes,
+  isWholeAmount,
   normalizeIdentifier,
-  toMajor,
+  toJsonAmount,
 } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { realmOf } from "../plugins/auth.ts";
+import { responses } from "../plugins/errors.ts";
+import { jsonNumber } from "../plugins/json-body.ts";
 import * as render from "../render.ts";
 import { markReplay, writeContext } from "../write-context.ts";
 
-export const realmParams = z.object({ realmId: z.string().min(1).max(64) });
-const identifierQuery = z.object({
-  type: z.enum(credentialTypes),
-  value: z.string().min(1).max(256),
-  source: z.string().max(64).optional(),
+export const realmParams = z.object({
+  realmId: z
+    .string()
+    .min(1)
+    .max(64)
+    .meta({ examples: ["default"] }),
 });
+const credentialType = z.enum(credentialTypes);
+const identifierQuery = (type: string, value: string) =>
+  z.object({
+    type: credentialType.meta({ examples: [type] }),
+    value: z
+      .string()
+      .min(1)
+      .max(256)
+      .meta({ examples: [value] }),
+    source: z.string().max(64).optional().describe('Required for type "custom", e.g. "shopify"'),
+  });
 // Not .int(): zod's int also caps at 2^53-1, and an amount past the safe range is core's INVALID_AMOUNT (422).
-const amount = z
-  .number()
-  .refine(Number.isInteger, { message: "amount must be an integer" })
+const amount = jsonNumber
+  .refine(isWholeAmount, { message: "must be an integer" })
   .describe("Whole units: positive adds, negative deducts");
 const pointId = z.string().max(64).optional().describe("Realm point (currency) id; the realm's default when omitted");
-const balanceResponse = z.object({
-  credentialId: z.string(),
-  identifier: z.string(),
-  balance: z.number(),
-  realmPointId: z.string(),
-  linked: z.boolean(),
-});
+const balanceResponse = render.schemas.credentialBalance;
+const GRACE = "grace@example.com";
+const ADA_DISCORD = "123456789012345678";
 
 const credentialOf = (q: { type: string; value: string; source?: string | undefined }) =>
   normalizeIdentifier(q.type, q.value, q.source);
@@ -39,18 +49,22 @@ const credentialOf = (q: { type: string; value: string; source?: string | undefi
 export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ["credentials"];
+  const write = { write: true } as const;
   const base = "/api/v1/realms/:realmId/credentials";
 
   r.patch(
     `${base}/balance`,
     {
+      config: write,
       schema: {
         tags,
         summary: "Update point balance for a credential by its identifier (email, wallet, discord ID, etc)",
         params: realmParams,
-        querystring: identifierQuery,
-        body: z.strictObject({ amount, realmPointId: pointId, initiatorId: z.string().max(128).optional() }),
-        response: { 200: balanceResponse },
+        querystring: identifierQuery("email", GRACE),
+        body: z
+          .strictObject({ amount, realmPointId: pointId, initiatorId: z.string().max(128).optional() })
+          .meta({ examples: [{ amount: 25 }] }),
+        response: responses("realm", { 200: balanceResponse }, [400, 404, 409, 413, 415, 422]),
       },
     },
     async (request, reply) => {
@@ -72,7 +86,23 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
         tags,
         summary: "Find a credential and its balance",
         params: realmParams,
-        querystring: identifierQuery.extend({ realmPointId: pointId }),
+        querystring: identifierQuery("email", GRACE).extend({ realmPointId: pointId }),
+        response: responses(
+          "realm",
+          {
+            200: z.object({
+              credentialId: z.string().nullable(),
+              type: credentialType,
+              source: z.string().nullable(),
+              identifier: z.string(),
+              accountId: z.string(),
+              linked: z.boolean(),
+              balance: jsonNumber,
+              realmPointId: z.string(),
+            }),
+          },
+          [400, 404],
+        ),
       },
     },
     async (request) => {
@@ -86,7 +116,7 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
         identifier: identifier.value,
         accountId: state.accountId,
         linked: state.linked,
-        balance: toMajor(state.balance, state.currency.scale),
+        balance: toJsonAmount(state.balance, state.currency.scale),
         realmPointId: state.currency.id,
       };
     },
@@ -95,15 +125,31 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
   r.post(
     `${base}/link`,
     {
+      config: write,
       schema: {
         tags,
         summary: "Link a credential to a user (one way: ghost balances move into the user's account)",
         params: realmParams,
-        querystring: identifierQuery,
-        body: z.union([
-          z.strictObject({ userId: z.string().min(1).max(128) }),
-          z.strictObject({ accountId: z.string().min(1).max(64) }),
-        ]),
+        querystring: identifierQuery("discord-id", ADA_DISCORD),
+        body: z
+          .union([
+            z.strictObject({ userId: z.string().min(1).max(128) }),
+            z.strictObject({ accountId: z.string().min(1).max(64) }),
+          ])
+          .meta({ examples: [{ userId: "u-ada" }] }),
+        response: responses(
+          "realm",
+          {
+            200: z.object({
+              credentialId: z.string(),
+              identifier: z.string(),
+              accountId: z.string(),
+              linked: z.boolean(),
+              moved: z.array(z.object({ realmPointId: z.string(), balance: jsonNumber })),
+            }),
+          },
+          [400, 404, 409, 413, 415, 422],
+        ),
       },
     },
     async (request, reply) => {
@@ -119,7 +165,7 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
         linked: true,
         moved: result.moved.map((m) => ({
           realmPointId: m.currencyId,
-          balance: toMajor(m.balance, scaleOf(m.currencyId)),
+          balance: toJsonAmount(m.balance, scaleOf(m.currencyId)),
         })),
       };
     },
@@ -128,17 +174,38 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
   r.patch(
     `${base}/transaction`,
     {
+      config: write,
       schema: {
         tags,
         summary: "Apply several balance updates, all or none",
         params: realmParams,
-        body: z.strictObject({
-          realmPointId: pointId,
-          updates: z
-            .array(identifierQuery.extend({ amount, description: z.string().max(1000).optional() }).strict())
-            .min(1)
-            .max(500),
-        }),
+        body: z
+          .strictObject({
+            realmPointId: pointId,
+            updates: z
+              .array(
+                identifierQuery("email", GRACE)
+                  .extend({ amount, description: z.string().max(1000).optional() })
+                  .strict(),
+              )
+              .min(1)
+              .max(500),
+          })
+          .meta({
+            examples: [
+              {
+                updates: [
+                  { type: "email", value: GRACE, amount: 5, description: "bug report" },
+                  { type: "discord-id", value: ADA_DISCORD, amount: 10 },
+                ],
+              },
+            ],
+          }),
+        response: responses(
+          "realm",
+          { 200: z.object({ results: z.array(balanceResponse) }) },
+          [400, 404, 409, 413, 415, 422],
+        ),
       },
     },
     async (request, reply) => {
@@ -165,23 +232,41 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
   r.patch(
     `${base}/transfer`,
     {
+      config: write,
       schema: {
         tags,
         summary: "Move points from one credential to another",
         params: realmParams,
         querystring: z.object({
-          fromType: z.enum(credentialTypes),
-          fromValue: z.string().min(1).max(256),
+          fromType: credentialType.meta({ examples: ["email"] }),
+          fromValue: z
+            .string()
+            .min(1)
+            .max(256)
+            .meta({ examples: [GRACE] }),
           fromSource: z.string().max(64).optional(),
-          toType: z.enum(credentialTypes),
-          toValue: z.string().min(1).max(256),
+          toType: credentialType.meta({ examples: ["discord-id"] }),
+          toValue: z
+            .string()
+            .min(1)
+            .max(256)
+            .meta({ examples: [ADA_DISCORD] }),
           toSource: z.string().max(64).optional(),
         }),
-        body: z.strictObject({
-          amount: amount.positive(),
-          realmPointId: pointId,
-          description: z.string().max(1000).optional(),
-        }),
+        body: z
+          .strictObject({
+            amount: amount.refine((v) => !String(v).startsWith("-") && Number(v) !== 0, {
+              message: "must be greater than 0",
+            }),
+            realmPointId: pointId,
+            description: z.string().max(1000).optional(),
+          })
+          .meta({ examples: [{ amount: 5, description: "thanks for the review" }] }),
+        response: responses(
+          "realm",
+          { 200: z.object({ from: balanceResponse, to: balanceResponse }) },
+          [400, 404, 409, 413, 415, 422],
+        ),
       },
     },
     async (request, reply) => {

@@ -1,9 +1,12 @@
-import { type BalanceService, toMajor } from "@tally/core";
+import { type BalanceService, toJsonAmount } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { realmOf } from "../plugins/auth.ts";
+import { responses } from "../plugins/errors.ts";
+import { jsonNumber } from "../plugins/json-body.ts";
 import * as render from "../render.ts";
+import { markReplay, writeContext } from "../write-context.ts";
 import { realmParams } from "./realm-credentials.ts";
 
 /** Realm-wide reads (leaderboard, ledger) and currency administration. */
@@ -21,8 +24,31 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
         querystring: z.object({
           realmPointId: z.string().max(64).optional(),
           take: z.coerce.number().int().min(1).max(100).optional(),
-          after: z.string().max(512).optional(),
+          after: z.string().max(512).optional().describe("nextCursor of the previous page"),
         }),
+        response: responses(
+          "realm",
+          {
+            200: z.object({
+              realmPointId: z.string(),
+              data: z.array(
+                z.object({
+                  rank: z.number(),
+                  accountId: z.string(),
+                  userId: z.string().nullable(),
+                  name: z.string().nullable(),
+                  linked: z.boolean(),
+                  balance: jsonNumber,
+                  credentials: z.array(
+                    z.object({ type: z.string(), source: z.string().nullable(), identifier: z.string() }),
+                  ),
+                }),
+              ),
+              nextCursor: z.string().nullable(),
+            }),
+          },
+          [400, 404],
+        ),
       },
     },
     async (request) => {
@@ -37,7 +63,7 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
           userId: row.userId,
           name: row.name,
           linked: row.linked,
-          balance: toMajor(row.balance, board.currency.scale),
+          balance: toJsonAmount(row.balance, board.currency.scale),
           credentials: row.credentials.map((c) => ({ type: c.type, source: c.source || null, identifier: c.value })),
         })),
         nextCursor: board.nextCursor,
@@ -58,6 +84,11 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
           realmPointId: z.string().max(64).optional(),
           accountId: z.string().max(64).optional(),
         }),
+        response: responses(
+          "realm",
+          { 200: z.object({ data: z.array(render.schemas.entry), nextCursor: z.string().nullable() }) },
+          [400, 404],
+        ),
       },
     },
     async (request) => {
@@ -71,7 +102,14 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
 
   r.get(
     `${base}/currencies`,
-    { schema: { tags: ["currencies"], summary: "The realm's points (currencies)", params: realmParams } },
+    {
+      schema: {
+        tags: ["currencies"],
+        summary: "The realm's points (currencies)",
+        params: realmParams,
+        response: responses("realm", { 200: z.object({ data: z.array(render.schemas.currency) }) }, [400]),
+      },
+    },
     async (request) => ({
       data: (await core.currencies(realmOf(request, request.params.realmId))).map(render.currency),
     }),
@@ -80,21 +118,27 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
   r.post(
     `${base}/currencies`,
     {
+      config: { write: true },
       schema: {
         tags: ["currencies"],
         summary: "Create a realm point (currency)",
         params: realmParams,
-        body: z.strictObject({
-          name: z.string().min(1).max(64),
-          emoji: z.string().max(64).optional(),
-          isDefault: z.boolean().optional(),
-          allowNegative: z.boolean().optional(),
-          scale: z.number().int().min(0).max(6).optional(),
-        }),
+        body: z
+          .strictObject({
+            name: z.string().min(1).max(64),
+            emoji: z.string().max(64).optional(),
+            isDefault: z.boolean().optional(),
+            allowNegative: z.boolean().optional(),
+            scale: z.number().int().min(0).max(6).optional().describe("Decimal places of amounts, 0 to 6"),
+          })
+          .meta({ examples: [{ name: "gems", emoji: "💎", scale: 2 }] }),
+        response: responses("realm", { 201: render.schemas.currency }, [400, 409, 413, 415]),
       },
     },
     async (request, reply) => {
-      const created = await core.createCurrency(realmOf(request, request.params.realmId), request.body);
+      const ctx = writeContext(request, request.params.realmId);
+      const created = await core.createCurrency(ctx.realmId, request.body, { idempotencyKey: ctx.idempotencyKey });
+      markReplay(reply, created.replayed);
       return reply.code(201).send(render.currency(created));
     },
   );

@@ -17,6 +17,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { realmOf } from "../plugins/auth.ts";
+import { responses } from "../plugins/errors.ts";
 import { realmParams } from "./realm-credentials.ts";
 
 const tags = ["webhooks"];
@@ -98,14 +99,24 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
         tags,
         summary: "Create a webhook endpoint; the answer holds its signing secret, shown this once",
         params: realmParams,
-        body: z.strictObject({
-          url: z.string().min(1).max(2048),
-          events,
-          description: z.string().max(500).nullable().optional(),
-        }),
-        response: {
-          201: endpointShape.extend({ secret: z.string().describe("whsec_…: store it now, it is not shown again") }),
-        },
+        body: z
+          .strictObject({
+            url: z.string().min(1).max(2048),
+            events,
+            description: z.string().max(500).nullable().optional(),
+          })
+          .meta({
+            examples: [
+              { url: "https://example.com/tally-webhooks", events: ["balance.changed"], description: "ledger sync" },
+            ],
+          }),
+        response: responses(
+          "realm",
+          {
+            201: endpointShape.extend({ secret: z.string().describe("whsec_…: store it now, it is not shown again") }),
+          },
+          [400, 413, 415, 422],
+        ),
       },
     },
     async (request, reply) => {
@@ -114,13 +125,31 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
     },
   );
 
-  r.get(base, { schema: { tags, summary: "The realm's webhook endpoints", params: realmParams } }, async (request) => ({
-    data: (await listWebhooks(db, realmOf(request, request.params.realmId))).map(endpoint),
-  }));
+  r.get(
+    base,
+    {
+      schema: {
+        tags,
+        summary: "The realm's webhook endpoints",
+        params: realmParams,
+        response: responses("realm", { 200: z.object({ data: z.array(endpointShape) }) }, [400]),
+      },
+    },
+    async (request) => ({
+      data: (await listWebhooks(db, realmOf(request, request.params.realmId))).map(endpoint),
+    }),
+  );
 
   r.get(
     `${base}/:id`,
-    { schema: { tags, summary: "One webhook endpoint", params: endpointParams, response: { 200: endpointShape } } },
+    {
+      schema: {
+        tags,
+        summary: "One webhook endpoint",
+        params: endpointParams,
+        response: responses("realm", { 200: endpointShape }, [400, 404]),
+      },
+    },
     async (request) => endpoint(await getWebhook(db, realmOf(request, request.params.realmId), request.params.id)),
   );
 
@@ -131,13 +160,15 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
         tags,
         summary: "Change a webhook's url, events, description, or enable/disable it",
         params: endpointParams,
-        body: z.strictObject({
-          url: z.string().min(1).max(2048).optional(),
-          events,
-          description: z.string().max(500).nullable().optional(),
-          enabled: z.boolean().optional(),
-        }),
-        response: { 200: endpointShape },
+        body: z
+          .strictObject({
+            url: z.string().min(1).max(2048).optional(),
+            events,
+            description: z.string().max(500).nullable().optional(),
+            enabled: z.boolean().optional(),
+          })
+          .meta({ examples: [{ description: "ledger sync (staging)", enabled: true }] }),
+        response: responses("realm", { 200: endpointShape }, [400, 404, 413, 415, 422]),
       },
     },
     async (request) =>
@@ -148,10 +179,17 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
 
   r.delete(
     `${base}/:id`,
-    { schema: { tags, summary: "Delete a webhook endpoint and its deliveries", params: endpointParams } },
+    {
+      schema: {
+        tags,
+        summary: "Delete a webhook endpoint and its deliveries",
+        params: endpointParams,
+        response: responses("realm", { 204: z.null().describe("Deleted") }, [400, 404]),
+      },
+    },
     async (request, reply) => {
       await deleteWebhook(db, realmOf(request, request.params.realmId), request.params.id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -162,9 +200,11 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
         tags,
         summary: "Replace the signing secret; the old one keeps signing alongside for 24 hours",
         params: endpointParams,
-        response: {
-          200: endpointShape.extend({ secret: z.string(), previousSecretExpiresAt: z.string() }),
-        },
+        response: responses(
+          "realm",
+          { 200: endpointShape.extend({ secret: z.string(), previousSecretExpiresAt: z.string() }) },
+          [400, 404],
+        ),
       },
     },
     async (request) => {
@@ -184,7 +224,7 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
         tags,
         summary: "Queue a webhook.test event for this endpoint",
         params: endpointParams,
-        response: { 202: deliveryShape },
+        response: responses("realm", { 202: deliveryShape }, [400, 404]),
       },
     },
     async (request, reply) => {
@@ -204,7 +244,11 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
           cursor: z.string().max(32).optional(),
           limit: z.coerce.number().int().min(1).max(100).optional(),
         }),
-        response: { 200: z.object({ data: z.array(deliveryShape), nextCursor: z.string().nullable() }) },
+        response: responses(
+          "realm",
+          { 200: z.object({ data: z.array(deliveryShape), nextCursor: z.string().nullable() }) },
+          [400, 404],
+        ),
       },
     },
     async (request) => {
@@ -220,7 +264,7 @@ export function webhookRoutes(app: FastifyInstance, core: BalanceService, option
         tags,
         summary: "Send a delivery's event again, with the same webhook-id",
         params: endpointParams.extend({ deliveryId: z.string().min(1).max(32) }),
-        response: { 202: deliveryShape },
+        response: responses("realm", { 202: deliveryShape }, [400, 404]),
       },
     },
     async (request, reply) => {

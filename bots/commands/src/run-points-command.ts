@@ -24,9 +24,20 @@ type LedgerEntry = Awaited<ReturnType<BalanceService["history"]>>["items"][numbe
 /**
  * Runs one /points command for any chat platform: checks who may do it, calls core, and says what happened.
  * Expected failures (refusals, bad input, core's TallyErrors) come back as ephemeral replies that explain the fix;
- * anything else is a bug and is thrown for the platform to report.
+ * anything else is a bug and is thrown for the platform to report. Each outcome is reported to core's observers.
  */
 export async function runPointsCommand(core: BalanceService, inv: Invocation): Promise<Reply> {
+  try {
+    const reply = await answer(core, inv);
+    core.report({ type: "command", platform: inv.platform, outcome: reply.kind === "error" ? "refused" : "ok" });
+    return reply;
+  } catch (error) {
+    core.report({ type: "command", platform: inv.platform, outcome: "failed" });
+    throw error;
+  }
+}
+
+async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
   const situation: ErrorSituation = { command: inv.command.name, platform: inv.platform };
   try {
     const command = inv.command;

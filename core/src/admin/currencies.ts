@@ -2,6 +2,7 @@ import { type Currency, currencies, type Database, realms } from "@tally/db";
 import { and, asc, eq } from "drizzle-orm";
 import { MAX_SCALE } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
+import { claimKey, requestHash, storeResult } from "../idempotency.ts";
 import { newId } from "../ids.ts";
 import { pgCode } from "../transaction.ts";
 
@@ -13,7 +14,16 @@ export interface NewCurrency {
   scale?: number | undefined;
 }
 
-export async function createCurrency(db: Database, realmId: string, input: NewCurrency): Promise<Currency> {
+/**
+ * Creates a realm point. With an idempotency key, a retry of the same request answers the stored currency
+ * (`replayed: true`) instead of a duplicate-name CONFLICT.
+ */
+export async function createCurrency(
+  db: Database,
+  realmId: string,
+  input: NewCurrency,
+  idempotencyKey?: string,
+): Promise<Currency & { replayed: boolean }> {
   const name = input.name.trim();
   if (!name || name.length > 64) throw new TallyError("VALIDATION", "A currency name is 1-64 characters.");
   const scale = input.scale ?? 0;
@@ -22,6 +32,10 @@ export async function createCurrency(db: Database, realmId: string, input: NewCu
   }
   try {
     return await db.transaction(async (tx) => {
+      if (idempotencyKey) {
+        const stored = await claimKey<Currency>(tx, realmId, idempotencyKey, requestHash("create-currency", input));
+        if (stored) return { ...stored, createdAt: new Date(stored.createdAt), replayed: true };
+      }
       if (input.isDefault) {
         // One default switch per realm at a time: without this, two concurrent ones both clear the old default and
         // the second insert breaks the one-default index. NO KEY UPDATE leaves inserts that reference the realm alone.
@@ -44,7 +58,8 @@ export async function createCurrency(db: Database, realmId: string, input: NewCu
         })
         .returning();
       if (!currency) throw new Error("currency insert returned nothing");
-      return currency;
+      if (idempotencyKey) await storeResult(tx, realmId, idempotencyKey, currency);
+      return { ...currency, replayed: false };
     });
   } catch (error) {
     if (pgCode(error) === "23505") throw new TallyError("CONFLICT", `A currency named "${name}" already exists.`);

@@ -2,6 +2,7 @@ import { type Account, accounts, type Database } from "@tally/db";
 import { and, asc, eq, gt, or, type SQL } from "drizzle-orm";
 import type { WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
+import { claimKey, requestHash, storeResult } from "../idempotency.ts";
 import { normalizeIdentifier } from "../identities.ts";
 import { newId } from "../ids.ts";
 import { moveInto } from "../ledger/link-credential.ts";
@@ -17,18 +18,37 @@ export interface UserInput {
 
 const USER_ID = /^[\w.@:+-]{1,128}$/;
 
+/** An account as a write returned it; `replayed` when it is the stored result of an earlier request with its key. */
+export type UserResult = Account & { replayed: boolean };
+
+/** Claims the write's idempotency key: the stored account of an earlier request with it, or undefined. */
+async function replayedUser(tx: Database, ctx: WriteContext, hash: string): Promise<UserResult | undefined> {
+  if (!ctx.idempotencyKey) return undefined;
+  const stored = await claimKey<Account>(tx, ctx.realmId, ctx.idempotencyKey, hash);
+  if (!stored) return undefined;
+  return { ...stored, createdAt: new Date(stored.createdAt), updatedAt: new Date(stored.updatedAt), replayed: true };
+}
+
+async function storeUser(tx: Database, ctx: WriteContext, account: Account): Promise<UserResult> {
+  if (ctx.idempotencyKey) await storeResult(tx, ctx.realmId, ctx.idempotencyKey, account);
+  return { ...account, replayed: false };
+}
+
 /**
  * Creates a member account. With an email, the realm's `email` credential is linked to it (a ghost holding points
  * for that address hands them over), so the credit-style and credential-style doors share one balance.
  */
-export async function createUser(db: Database, ctx: WriteContext, input: UserInput): Promise<Account> {
+export async function createUser(db: Database, ctx: WriteContext, input: UserInput): Promise<UserResult> {
   const userId = input.userId ?? newId();
   if (!USER_ID.test(userId)) {
     throw new TallyError("VALIDATION", "A user_id is 1-128 letters, digits or . @ : + - _ characters.");
   }
   const email = input.email ? normalizeIdentifier("email", input.email) : undefined;
+  const hash = requestHash("create-user", { ...input, email: email?.value });
   try {
     return await inTransaction(db, async (tx) => {
+      const replayed = await replayedUser(tx, ctx, hash);
+      if (replayed) return replayed;
       const [account] = await tx
         .insert(accounts)
         .values({
@@ -44,7 +64,7 @@ export async function createUser(db: Database, ctx: WriteContext, input: UserInp
         .returning();
       if (!account) throw new TallyError("CONFLICT", `A user with user_id "${userId}" already exists.`);
       if (email) await moveInto(tx, ctx, email, account.id);
-      return account;
+      return storeUser(tx, ctx, account);
     });
   } catch (error) {
     if (pgCode(error) === "23505") throw new TallyError("CONFLICT", `A user with user_id "${userId}" already exists.`);
@@ -67,9 +87,12 @@ export async function updateUser(
   ctx: WriteContext,
   userId: string,
   input: Omit<UserInput, "userId">,
-): Promise<Account> {
+): Promise<UserResult> {
   const email = input.email ? normalizeIdentifier("email", input.email) : undefined;
+  const hash = requestHash("update-user", { userId, ...input, email: email?.value });
   return inTransaction(db, async (tx) => {
+    const replayed = await replayedUser(tx, ctx, hash);
+    if (replayed) return replayed;
     // Locked, so two concurrent updates compare against each other's email rather than a stale one.
     const [current] = await tx
       .select()
@@ -89,7 +112,7 @@ export async function updateUser(
       .returning();
     if (!account) throw new Error("user update returned nothing");
     if (email && email.value !== current.email) await moveInto(tx, ctx, email, account.id);
-    return account;
+    return storeUser(tx, ctx, account);
   });
 }
 

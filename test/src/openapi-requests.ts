@@ -1,0 +1,106 @@
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked as plain JSON
+export type Json = any;
+
+export interface Operation {
+  path: string;
+  method: string;
+  op: Json;
+}
+
+const METHODS = ["get", "post", "put", "patch", "delete"];
+
+/** Every operation of an OpenAPI document. */
+export const operationsOf = (doc: Json): Operation[] =>
+  Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => ({ path, method, op })),
+  );
+
+export const isPublic = (op: Json) => Array.isArray(op.security) && op.security.length === 0;
+
+/** Creates the user the other examples name first, then writes, then reads, as a person trying the API would. */
+export const inPressingOrder = (ops: Operation[]) => {
+  const rank = ({ path, method }: Operation) =>
+    path === "/users" && method === "post" ? -1 : ["post", "put", "patch", "get", "delete"].indexOf(method);
+  return [...ops].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+};
+
+/**
+ * Presses every operation's example as a person in Swagger UI would: in pressing order, and where a path needs an id
+ * the server generated (a webhook, a delivery), with the id an earlier answer showed (the `id` of a create, or of the
+ * first item of a list under that path). Deletes come last. Each press goes through `send`.
+ */
+export async function pressAll(
+  ops: Operation[],
+  send: (operation: Operation, url: string, request: ExampleRequest) => Promise<{ status: number; body: Json }>,
+): Promise<{ ids: Record<string, string> }> {
+  const ids: Record<string, string> = {};
+  for (const group of [ops.filter((o) => o.method !== "delete"), ops.filter((o) => o.method === "delete")]) {
+    let waiting = inPressingOrder(group);
+    while (waiting.length > 0) {
+      const ready = waiting.filter((operation) => withIds(operation, ids).missing.length === 0);
+      if (ready.length === 0) {
+        throw new Error(`no example or earlier answer gives ${waiting.map((o) => `${o.method} ${o.path}`).join(", ")}`);
+      }
+      for (const operation of ready) {
+        const request = withIds(operation, ids);
+        const res = await send(operation, urlOf(operation.path, request), request);
+        const id = res.body?.id ?? res.body?.data?.[0]?.id;
+        if (res.status < 300 && typeof id === "string") ids[operation.path] = id;
+      }
+      waiting = waiting.filter((operation) => !ready.includes(operation));
+    }
+  }
+  return { ids };
+}
+
+/** An operation's example request, its generated-id path parameters filled from earlier answers. */
+export function withIds(operation: Operation, ids: Record<string, string>): ExampleRequest {
+  const request = exampleRequest(operation);
+  for (const missing of [...request.missing]) {
+    const name = /^path (\w+)$/.exec(missing)?.[1];
+    const id = name ? ids[operation.path.slice(0, operation.path.indexOf(`/{${name}}`))] : undefined;
+    if (name && id) {
+      request.params[name] = id;
+      request.missing.splice(request.missing.indexOf(missing), 1);
+    }
+  }
+  return request;
+}
+
+export const exampleOf = (param: Json): unknown =>
+  param.example ?? param.schema?.example ?? param.schema?.examples?.[0] ?? Object.values(param.examples ?? {})[0];
+
+export interface ExampleRequest {
+  /** Path parameters, query and header values, and the body, as "Try it out" would send them. */
+  params: Record<string, string>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Required inputs without an example. */
+  missing: string[];
+}
+
+export function exampleRequest({ op }: Operation): ExampleRequest {
+  const request: ExampleRequest = { params: {}, query: {}, headers: {}, body: undefined, missing: [] };
+  for (const param of op.parameters ?? []) {
+    const value = exampleOf(param);
+    if (value === undefined) {
+      if (param.required) request.missing.push(`${param.in} ${param.name}`);
+      continue;
+    }
+    const into = param.in === "path" ? request.params : param.in === "query" ? request.query : request.headers;
+    into[param.name] = String(value);
+  }
+  const media = op.requestBody?.content?.["application/json"];
+  if (media) request.body = media.example ?? (Object.values(media.examples ?? {}) as Json[])[0]?.value;
+  if (op.requestBody?.required && request.body === undefined) request.missing.push("body");
+  return request;
+}
+
+export function urlOf(path: string, request: Pick<ExampleRequest, "params" | "query">): string {
+  const url = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(request.params[name] ?? ""));
+  const query = new URLSearchParams(request.query);
+  return `${url}${query.size ? `?${query}` : ""}`;
+}
