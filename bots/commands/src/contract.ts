@@ -21,6 +21,8 @@ export type PointsCommand =
   | { name: "balance"; target?: Target; currencyId?: string }
   | { name: "leaderboard"; currencyId?: string }
   | { name: "history"; target?: Target; currencyId?: string }
+  /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
+  | { name: "undo"; entryId?: string }
   | { name: "help" };
 
 export interface Invocation {

@@ -38,6 +38,9 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
               `${at.subjectLabel} has ${none}, so there is nothing to take. Check with \`/points balance\`.`,
             );
       }
+      if (error.details?.subject === "entry") {
+        return fail("No such entry", error.message, "Entry ids are the #numbers `/points history` shows.");
+      }
       if (error.details?.subject === "user") {
         return fail(
           "No such user",
@@ -53,6 +56,13 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
           : "Leave out --currency to use the default one, or ask an admin which currencies exist.",
       );
     case "INSUFFICIENT_BALANCE": {
+      if (at.command === "undo") {
+        return fail(
+          "Cannot undo that",
+          "Those points have been spent since: taking them back would leave the balance below zero.",
+          "Take what is left with `/points take` instead, or undo the later changes first.",
+        );
+      }
       const balance = error.details?.balance;
       const have = typeof balance === "bigint" && at.currency ? quantity(balance, at.currency) : undefined;
       const who = at.command === "tip" ? "You have" : `${at.subjectLabel ?? "The target"} has`;
@@ -79,6 +89,13 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
     case "FORBIDDEN":
       return fail("Not allowed", error.message);
     case "VALIDATION":
+      if (at.command === "undo") {
+        return fail(
+          "That entry cannot be undone",
+          error.message,
+          "Gives, takes, tips and API changes can be undone; pick another id from `/points history`.",
+        );
+      }
       return fail(
         "That target or option does not work",
         error.message,

@@ -13,7 +13,8 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
     `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
     "**/points leaderboard** — the top holders",
-    `**/points history [${who}]** — recent changes (yours when nobody is named)`,
+    `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,
+    `**/points undo [entry-id]** — reverse an entry (${managers}); without an id, your own last give, take or tip`,
     "**/points help** — this text",
     `Instead of a mention, a target can be discord:<id>, email:<address> or user:<user_id>.${
       platform === "slack" ? " Add --currency <id> to use a currency other than the default." : ""

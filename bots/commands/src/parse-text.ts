@@ -13,9 +13,10 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   balance: "/points balance [@user]",
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",
+  undo: "/points undo [entry-id]",
 };
 
-const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "help"] as const;
+const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "help"] as const;
 const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
 const MAX_REASON = 200;
 const MAX_USER_ID = 256;
@@ -81,7 +82,24 @@ export function parsePointsText(text: string): Parsed {
     case "leaderboard":
       if (args.length > 0) return { error: `\`/points leaderboard\` takes no person or amount (only --currency).` };
       return { name, ...withCurrency };
+    case "undo": {
+      if (currencyId) return { error: "`/points undo` takes no --currency: an entry has its own." };
+      if (args.length > 1) return { error: `Too many words: \`${USAGE.undo}\` takes at most one entry id.` };
+      const [idToken] = args;
+      if (!idToken) return { name };
+      const entryId = parseEntryId(idToken);
+      return typeof entryId === "string" ? { name, entryId } : entryId;
+    }
   }
+}
+
+/** An entry id as `/points history` shows it (`#42`), or bare. */
+export function parseEntryId(text: string): string | { error: string } {
+  const id = text.trim().replace(/^#/, "");
+  if (!/^\d{1,18}$/.test(id)) {
+    return { error: `"${truncate(text)}" is not an entry id: use the number \`/points history\` shows, e.g. 42.` };
+  }
+  return id.replace(/^0+(?=\d)/, "");
 }
 
 function help(): PointsCommand {

@@ -110,6 +110,13 @@ describe("parsePointsText", () => {
     );
   });
 
+  it("reads undo with and without an entry id, as history shows it or bare", () => {
+    expect(parsePointsText("undo")).toEqual({ name: "undo" });
+    expect(parsePointsText("UNDO 42")).toEqual({ name: "undo", entryId: "42" });
+    expect(parsePointsText("undo #42")).toEqual({ name: "undo", entryId: "42" });
+    expect(parsePointsText("undo 007")).toEqual({ name: "undo", entryId: "7" });
+  });
+
   it("takes an empty text as help", () => {
     expect(parsePointsText("")).toEqual({ name: "help" });
     expect(parsePointsText("   ")).toEqual({ name: "help" });
@@ -155,6 +162,10 @@ describe("parsePointsText", () => {
     ["balance --currency=bad!id", /not a currency id/],
     ["balance --currency a --currency b", /once/],
     ["--currency gems", /Say what to do/],
+    ["undo abc", /not an entry id/],
+    ["undo 1234567890123456789", /not an entry id/],
+    ["undo 1 2", /at most one entry id/],
+    ["undo 4 --currency gems", /takes no --currency/],
   ])("%s -> a clear error", (text, message) => {
     const parsed = parsePointsText(text);
     expect(parsed).toHaveProperty("error");

@@ -227,3 +227,86 @@ describe("reading", () => {
     expect(reply.lines.join("\n")).toContain("/points tip");
   });
 });
+
+describe("undo", () => {
+  const idOf = (reply: { fields?: { name: string; value: string }[] }, name: string) =>
+    reply.fields?.find((f) => f.name === name)?.value.replace("#", "");
+
+  it("undoes the manager's own last give, says which, and then the one before it", async () => {
+    await run({ name: "give", target: member(ADA), amount: 7, reason: "first" });
+    await run({ name: "give", target: member(BOB), amount: 5, reason: "second" });
+    const [newest] = await ledger();
+    const undone = await run({ name: "undo" });
+    expect(undone).toMatchObject({ visibility: "public", kind: "success", title: "Change undone" });
+    expect(undone.lines[0]).toMatch(
+      new RegExp(
+        `^<@${MOD}> undid entry #${newest?.id}, your give of 5 points from \\d{4}-\\d\\d-\\d\\d for "second"\\.$`,
+      ),
+    );
+    expect(undone.lines[1]).toBe("The balance it changed moved by -5 points and is now **0 points**.");
+    expect([await balance(ADA), await balance(BOB)]).toEqual([7n, 0n]);
+    const before = await run({ name: "undo" });
+    expect(before.lines[0]).toContain("your give of 7 points from");
+    expect([await balance(ADA), await balance(BOB)]).toEqual([0n, 0n]);
+    const nothing = await run({ name: "undo" });
+    expect(nothing).toMatchObject({ visibility: "ephemeral", title: "Nothing to undo" });
+    expect(await entries()).toBe(4);
+  });
+
+  it("undoes a named entry of anyone's once, and says so privately the second time", async () => {
+    const given = await run({ name: "give", target: member(ADA), amount: 4 }, { as: BOB });
+    const [entry] = await ledger();
+    expect(given.title).toBe("Points given");
+    const undone = await run({ name: "undo", entryId: String(entry?.id) });
+    expect(undone.lines[0]).toBe(`<@${MOD}> undid entry #${entry?.id}.`);
+    expect(idOf(undone, "Entry")).toBe(String(entry?.id));
+    const again = await run({ name: "undo", entryId: String(entry?.id) });
+    expect(again).toMatchObject({ visibility: "ephemeral", kind: "error", title: "Already undone" });
+    expect(again.lines.join(" ")).toContain(`by entry ${idOf(undone, "Undone by")}`);
+    expect(await balance(ADA)).toBe(0n);
+    const history = await run({ name: "history", target: member(ADA) });
+    expect(history.lines[1]).toMatch(new RegExp(`^#\\d+ .* \\*\\*-4\\*\\* points · undo of #${entry?.id} · `));
+    expect(history.lines[2]).toMatch(new RegExp(`^#${entry?.id} .* · undone by #${idOf(undone, "Undone by")}$`));
+  });
+
+  it("undoes a tip whole, both sides", async () => {
+    await run({ name: "give", target: member(ADA), amount: 10 });
+    await run({ name: "tip", target: member(BOB), amount: 3 }, { as: ADA, manager: false });
+    const [tipLeg] = await ledger();
+    const undone = await run({ name: "undo", entryId: String(tipLeg?.id) });
+    expect(undone.lines).toContain("Both sides of the tip were reversed.");
+    expect([await balance(ADA), await balance(BOB)]).toEqual([10n, 0n]);
+  });
+
+  it("refuses non-managers, unknown ids, spent points and reversals, privately, changing nothing", async () => {
+    await run({ name: "give", target: member(ADA), amount: 5 });
+    const [gift] = await ledger();
+    const member_ = await run({ name: "undo", entryId: String(gift?.id) }, { as: ADA, manager: false });
+    expect(member_).toMatchObject({ visibility: "ephemeral", title: "Only managers can do that" });
+    expect(member_.lines.join(" ")).toContain("/points undo");
+    const unknown = await run({ name: "undo", entryId: "999999" });
+    expect(unknown).toMatchObject({ visibility: "ephemeral", title: "No such entry" });
+    expect(unknown.lines.join(" ")).toContain("/points history");
+    await run({ name: "tip", target: member(BOB), amount: 4 }, { as: ADA, manager: false });
+    const spent = await run({ name: "undo", entryId: String(gift?.id) });
+    expect(spent).toMatchObject({ visibility: "ephemeral", title: "Cannot undo that" });
+    expect(spent.lines.join(" ")).toContain("below zero");
+    expect([await balance(ADA), await balance(BOB), await entries()]).toEqual([1n, 4n, 3]);
+  });
+
+  it("applies a redelivered undo once: a named entry replays, a bare one never undoes a second entry", async () => {
+    await run({ name: "give", target: member(ADA), amount: 6 });
+    await run({ name: "give", target: member(BOB), amount: 2 });
+    const first = await run({ name: "undo" }, { key: "discord:undo-again" });
+    expect(first.title).toBe("Change undone");
+    const again = await run({ name: "undo" }, { key: "discord:undo-again" });
+    expect(again).toMatchObject({ visibility: "ephemeral", kind: "error" });
+    expect([await balance(ADA), await balance(BOB), await entries()]).toEqual([6n, 0n, 3]);
+    const [, , gift] = await ledger();
+    const named = await run({ name: "undo", entryId: String(gift?.id) }, { key: "discord:undo-named" });
+    const replay = await run({ name: "undo", entryId: String(gift?.id) }, { key: "discord:undo-named" });
+    expect(replay.lines.join(" ")).toContain("already applied");
+    expect(replay.fields).toEqual(named.fields);
+    expect([await balance(ADA), await entries()]).toEqual([0n, 4]);
+  });
+});

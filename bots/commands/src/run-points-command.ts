@@ -7,7 +7,7 @@ import {
   type Subject,
   type WriteContext,
 } from "@tally/core";
-import { checkTransfer, refuse } from "./check-transfer.ts";
+import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
@@ -53,6 +53,8 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await leaderboard(core, inv, command.currencyId);
       case "history":
         return await history(core, inv, command.target, command.currencyId);
+      case "undo":
+        return await undo(core, inv, command.entryId);
       case "help":
         return {
           visibility: "ephemeral",
@@ -245,6 +247,54 @@ async function history(
   };
 }
 
+/**
+ * Reverses an entry: the one named, or the invoker's own newest give, take or tip in the realm that is not undone yet.
+ * Core appends the opposite entry (both legs of a tip) under this command's idempotency key.
+ */
+async function undo(core: BalanceService, inv: Invocation, entryId: string | undefined): Promise<Reply> {
+  if (!inv.invoker.isManager) {
+    return refuseNonManager(
+      inv,
+      "undo",
+      "Ask a manager to undo a change; a tip can be tipped back with `/points tip`.",
+    );
+  }
+  // A redelivered bare undo finds the next entry down; core then refuses it (same key, another request), so a retry
+  // can never undo a second entry.
+  const last = entryId ? undefined : await core.lastEntryBy(inv.realmId, { type: inv.platform, id: inv.invoker.id });
+  const id = entryId ?? (last ? String(last.id) : undefined);
+  if (!id) {
+    return refuse(
+      "Nothing to undo",
+      "You have no give, take or tip in this realm that is not undone already.",
+      "To undo someone else's change, name it: `/points undo <entry-id>` (ids are in `/points history`).",
+    );
+  }
+  const reversal = await core.reverse(context(inv), id);
+  const cur = reversal.currency;
+  const change = reversal.entry.delta;
+  const what = last
+    ? `your ${last.kind === "transfer" ? "tip" : last.delta > 0n ? "give" : "take"} of ${quantity(last.delta < 0n ? -last.delta : last.delta, cur)} from ${last.createdAt.toISOString().slice(0, 10)}${last.description ? ` for "${neutralizeMentions(inv.platform, last.description)}"` : ""}`
+    : undefined;
+  return {
+    visibility: "public",
+    kind: "success",
+    title: "Change undone",
+    lines: [
+      `${invokerLabel(inv)} undid entry #${id}${what ? `, ${what}` : ""}.`,
+      `The balance it changed moved by ${change > 0n ? "+" : ""}${quantity(change, cur)} and is now **${quantity(reversal.balance, cur)}**.`,
+      ...(reversal.entries.length > 1 ? ["Both sides of the tip were reversed."] : []),
+      ...replayNote(reversal.replayed),
+    ],
+    fields: [
+      { name: "Entry", value: `#${id}` },
+      { name: "Undone by", value: `#${reversal.entry.id}` },
+      { name: "Change", value: `${change > 0n ? "+" : ""}${quantity(change, cur)}` },
+      { name: "New balance", value: quantity(reversal.balance, cur) },
+    ],
+  };
+}
+
 function entryLine(platform: Invocation["platform"], entry: LedgerEntry, cur: Currency | undefined): string {
   const scale = cur?.scale ?? 0;
   const sign = entry.delta > 0n ? "+" : "";
@@ -254,15 +304,24 @@ function entryLine(platform: Invocation["platform"], entry: LedgerEntry, cur: Cu
       : entry.initiatorType === "api_key"
         ? "the API"
         : `${entry.initiatorType}:${entry.initiatorId}`;
-  const what = entry.kind === "transfer" ? "tip" : entry.kind === "link" ? "account link" : undefined;
+  const what =
+    entry.kind === "transfer"
+      ? "tip"
+      : entry.kind === "link"
+        ? "account link"
+        : entry.kind === "reversal"
+          ? `undo of #${entry.reversesEntryId}`
+          : undefined;
   const day = entry.createdAt.toISOString().slice(0, 10);
   const delta = `${sign}${formatAmount(entry.delta, scale)}`;
+  // The id leads so a manager can name the entry to `/points undo`.
   return [
-    `${day} **${delta}**${cur ? ` ${unitName(cur.name, delta)}` : ""}`,
+    `#${entry.id} ${day} **${delta}**${cur ? ` ${unitName(cur.name, delta)}` : ""}`,
     what,
     entry.description ? `"${neutralizeMentions(platform, entry.description)}"` : undefined,
     `by ${by}`,
     `balance ${formatAmount(entry.balanceAfter, scale)}`,
+    entry.reversedBy ? `undone by #${entry.reversedBy}` : undefined,
   ]
     .filter(Boolean)
     .join(" · ");

@@ -1,4 +1,4 @@
-import { type Invocation, type PointsCommand, type Reply, runPointsCommand } from "@tally/bot-commands";
+import { type Invocation, type PointsCommand, parseEntryId, type Reply, runPointsCommand } from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
 import { PermissionFlagsBits } from "discord.js";
 import type { PointsRequest } from "./points-request.ts";
@@ -63,6 +63,11 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       return { name, ...(target ? { target } : {}), ...currency };
     case "leaderboard":
       return { name, ...currency };
+    case "undo": {
+      if (!request.entry?.trim()) return { name };
+      const entryId = parseEntryId(request.entry);
+      return typeof entryId === "string" ? { name, entryId } : entryId;
+    }
     case "help":
       return { name };
     default:

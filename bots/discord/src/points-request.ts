@@ -18,4 +18,6 @@ export interface PointsRequest {
   amount?: number | undefined;
   reason?: string | undefined;
   currency?: string | undefined;
+  /** `/points undo entry:` */
+  entry?: string | undefined;
 }

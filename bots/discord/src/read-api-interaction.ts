@@ -31,6 +31,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),
+    entry: stringValue(value("entry")),
   };
 }
 

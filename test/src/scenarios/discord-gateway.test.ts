@@ -165,6 +165,36 @@ describe("discord.js over the local gateway", () => {
     expect(embed(history).description).toContain('**+12** points · "launch" · by <@930000000000000001> · balance 12');
   });
 
+  it("undo: a manager reverses their last give publicly, a named entry once, and refusals stay private", async () => {
+    await bot.send(pointsInteraction(mod, "give", { user: ada, amount: 9, reason: "oops" }));
+    const [gift] = await entries();
+    const undone = await bot.send(pointsInteraction(mod, "undo"));
+    expect(undone.body.data.flags ?? 0).toBe(0);
+    expect(embed(undone).title).toBe("Change undone");
+    expect(embed(undone).description).toContain(`<@${mod.id}> undid entry #${gift?.id}, your give of 9 points from`);
+    expect(embed(undone).description).toContain("is now **0 points**");
+    expect(await balance(ada.id)).toBe(0n);
+
+    const twice = await bot.send(pointsInteraction(mod, "undo", { entry: `#${gift?.id}` }));
+    expect(twice.body.data.flags).toBe(EPHEMERAL);
+    expect(embed(twice).title).toBe("Already undone");
+    const unknown = await bot.send(pointsInteraction(mod, "undo", { entry: "424242" }));
+    expect([unknown.body.data.flags, embed(unknown).title]).toEqual([EPHEMERAL, "No such entry"]);
+    const bad = await bot.send(pointsInteraction(mod, "undo", { entry: "latest" }));
+    expect([bad.body.data.flags, embed(bad).title]).toEqual([EPHEMERAL, "That command did not work"]);
+    const notManager = await bot.send(pointsInteraction(ada, "undo"));
+    expect([notManager.body.data.flags, embed(notManager).title]).toEqual([EPHEMERAL, "Only managers can do that"]);
+
+    await bot.send(pointsInteraction(mod, "give", { user: ada, amount: 5 }));
+    const [second] = await entries();
+    await bot.send(pointsInteraction(ada, "tip", { user: bob, amount: 4 }));
+    const spent = await bot.send(pointsInteraction(mod, "undo", { entry: String(second?.id) }));
+    expect([spent.body.data.flags, embed(spent).title]).toEqual([EPHEMERAL, "Cannot undo that"]);
+    expect([await balance(ada.id), await balance(bob.id)]).toEqual([1n, 4n]);
+    expect(await entries()).toHaveLength(5);
+    expect(bot.errors).toEqual([]);
+  });
+
   it("answers help privately, and /points outside a server with the reason", async () => {
     const help = await bot.send(pointsInteraction(ada, "help"));
     expect(help.body.data.flags).toBe(EPHEMERAL);

@@ -24,7 +24,18 @@ describe("registerCommands (pnpm tally discord register)", () => {
     const subcommands = Object.fromEntries(
       points.options.map((s: { name: string; options?: unknown[] }) => [s.name, s.options ?? []]),
     );
-    expect(Object.keys(subcommands)).toEqual(["give", "take", "tip", "balance", "leaderboard", "history", "help"]);
+    expect(Object.keys(subcommands)).toEqual([
+      "give",
+      "take",
+      "tip",
+      "balance",
+      "leaderboard",
+      "history",
+      "undo",
+      "help",
+    ]);
+    expect(subcommands.undo).toEqual([expect.objectContaining({ name: "entry", type: 3, max_length: 20 })]);
+    expect(subcommands.undo[0].required ?? false).toBe(false);
     expect(subcommands.give).toEqual([
       expect.objectContaining({ name: "user", type: 6, required: true }),
       expect.objectContaining({ name: "amount", type: 4, required: true, min_value: 1 }),

@@ -240,6 +240,32 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
     expect(await entryCount()).toBe(0);
   });
 
+  it("undo: an admin reverses their last give, or a named entry once; members and bad ids get a private reply", async () => {
+    await points(people.admin.id, `give <@${people.member.id}> 8 by mistake`);
+    const [gift] = (await h.core.history("default", { limit: 1 })).items;
+    const undone = await points(people.admin.id, "undo");
+    expect(undone.reply.response_type).toBe("in_channel");
+    expect(undone.reply.text).toContain(`undid entry #${gift?.id}, your give of 8 points from`);
+    expect(undone.reply.text).toContain('for "by mistake"');
+    expect(await balanceOf(people.member.id)).toBe(0);
+    const twice = await points(people.admin.id, `undo #${gift?.id}`);
+    expect(twice.reply.response_type).toBe("ephemeral");
+    expect(twice.reply.text).toContain("Already undone");
+    for (const [who, text, says] of [
+      [people.member.id, `undo ${gift?.id}`, "Only managers can do that"],
+      [people.admin.id, "undo 99999", "No such entry"],
+      [people.admin.id, "undo last", "not an entry id"],
+    ] as const) {
+      const answer = await points(who, text);
+      expect(answer.reply.response_type).toBe("ephemeral");
+      expect(answer.reply.text).toContain(says);
+    }
+    const history = await points(people.member.id, "history");
+    expect(history.reply.text).toContain(`undo of #${gift?.id}`);
+    expect(history.reply.text).toContain(`#${gift?.id} `);
+    expect(await entryCount()).toBe(2);
+  });
+
   it("credits discord: and user: targets, visible through the REST API", async () => {
     const snowflake = "123456789012345678";
     await points(people.admin.id, `give discord:${snowflake} 5 cross-platform`);

@@ -57,6 +57,14 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
   .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
   .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
+  .addSubcommand((s) =>
+    s
+      .setName("undo")
+      .setDescription("Reverse a change (managers); your own last give, take or tip when no entry is named")
+      .addStringOption((o) =>
+        o.setName("entry").setDescription("The entry id /points history shows, e.g. 42").setMaxLength(20),
+      ),
+  )
   .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
 
 export interface ExecuteOptions {
@@ -121,5 +129,6 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     amount: interaction.options.getInteger("amount") ?? undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
+    entry: interaction.options.getString("entry") ?? undefined,
   };
 }
