@@ -1,4 +1,4 @@
-import type { Account, Currency, Database, EntryKind, InitiatorType } from "@tally/db";
+import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";

@@ -17,7 +17,11 @@ export function realmReversalRoutes(app: FastifyInstance, core: BalanceService):
         tags: ["ledger"],
         summary: "Reverse a ledger entry (once; a transfer as a whole); honours Idempotency-Key",
         params: z.object({
-          realmId: z.string().min(1).max(64).meta({ examples: ["default"] }),
+          realmId: z
+            .string()
+            .min(1)
+            .max(64)
+            .meta({ examples: ["default"] }),
           entryId: z.string().min(1).max(32).describe("The id of a ledger entry (from the ledger routes)"),
         }),
         // No body at all is fine: Fastify hands a missing body over as null.
