@@ -89,6 +89,8 @@ export const schemas = {
     amount: jsonNumber,
     balanceAfter: jsonNumber,
     kind: z.string(),
+    reversesEntryId: z.string().nullable(),
+    reversedBy: z.string().nullable(),
     description: z.string().nullable(),
     initiator: z.object({ type: z.string(), id: z.string() }),
     via: z.string(),

@@ -94,7 +94,15 @@ export function exampleRequest({ op }: Operation): ExampleRequest {
     into[param.name] = String(value);
   }
   const media = op.requestBody?.content?.["application/json"];
-  if (media) request.body = media.example ?? (Object.values(media.examples ?? {}) as Json[])[0]?.value;
+  if (media) {
+    // A body that may also be null is documented as anyOf [object, null], its example on the object branch.
+    const branch = (media.schema?.anyOf ?? []).find((s: Json) => s.examples || s.example);
+    request.body =
+      media.example ??
+      (Object.values(media.examples ?? {}) as Json[])[0]?.value ??
+      branch?.example ??
+      branch?.examples?.[0];
+  }
   if (op.requestBody?.required && request.body === undefined) request.missing.push("body");
   return request;
 }

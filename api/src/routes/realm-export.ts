@@ -11,7 +11,17 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { realmOf } from "../plugins/auth.ts";
+import { errorResponses } from "../plugins/errors.ts";
 import { realmParams } from "./realm-credentials.ts";
+
+/** A streamed export: CSV or JSON lines, and the realm dialect's errors. */
+const exported = {
+  200: {
+    description: "The rows, streamed",
+    content: { "text/csv": { schema: z.string() }, "application/x-ndjson": { schema: z.string() } },
+  },
+  ...errorResponses("realm", [400, 401, 403, 429, 503]),
+};
 
 const format = z
   .enum(["csv", "jsonl"])
@@ -54,6 +64,7 @@ export function realmExportRoutes(app: FastifyInstance, core: BalanceService): v
           from: instant("from").describe("Entries created at or after this ISO date or date-time"),
           to: instant("to").describe("Entries created before this ISO date or date-time"),
         }),
+        response: exported,
       },
     },
     async (request, reply) => {
@@ -79,6 +90,7 @@ export function realmExportRoutes(app: FastifyInstance, core: BalanceService): v
         description: `Columns: ${memberColumns.join(", ")}; one row per account and currency. In CSV, credentials are space-separated \`type:value\` (custom: \`custom/source:value\`).`,
         params: realmParams,
         querystring: z.object({ format }),
+        response: exported,
       },
     },
     async (request, reply) => {

@@ -1,7 +1,9 @@
-import { type BalanceService, toMajor } from "@tally/core";
+import { type BalanceService, toJsonAmount } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { responses } from "../plugins/errors.ts";
+import { jsonNumber } from "../plugins/json-body.ts";
 import * as render from "../render.ts";
 import { markReplay, writeContext } from "../write-context.ts";
 
@@ -10,12 +12,28 @@ export function realmReversalRoutes(app: FastifyInstance, core: BalanceService):
   app.withTypeProvider<ZodTypeProvider>().post(
     "/api/v1/realms/:realmId/transactions/:entryId/reverse",
     {
+      config: { write: true },
       schema: {
         tags: ["ledger"],
         summary: "Reverse a ledger entry (once; a transfer as a whole); honours Idempotency-Key",
-        params: z.object({ realmId: z.string().min(1).max(64), entryId: z.string().min(1).max(32) }),
+        params: z.object({
+          realmId: z
+            .string()
+            .min(1)
+            .max(64)
+            .meta({ examples: ["default"] }),
+          entryId: z.string().min(1).max(32).describe("The id of a ledger entry (from the ledger routes)"),
+        }),
         // No body at all is fine: Fastify hands a missing body over as null.
-        body: z.strictObject({ description: z.string().max(500).nullable().optional() }).nullish(),
+        body: z
+          .strictObject({ description: z.string().max(500).nullable().optional() })
+          .meta({ examples: [{ description: "booked twice by mistake" }] })
+          .nullish(),
+        response: responses(
+          "realm",
+          { 200: z.object({ entry: render.schemas.entry, balance: jsonNumber }) },
+          [400, 404, 409, 413, 415, 422],
+        ),
       },
     },
     async (request, reply) => {
@@ -25,7 +43,7 @@ export function realmReversalRoutes(app: FastifyInstance, core: BalanceService):
       const scale = reversal.currency.scale;
       return {
         entry: render.entry({ ...reversal.entry, reversedBy: null }, () => scale),
-        balance: toMajor(reversal.balance, scale),
+        balance: toJsonAmount(reversal.balance, scale),
       };
     },
   );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../harness.ts";
-import { isPublic, type Json, operationsOf, pressAll } from "../openapi-requests.ts";
+import { exampleRequest, isPublic, type Json, operationsOf, pressAll } from "../openapi-requests.ts";
 
 let h: Harness;
 let doc: Json;
@@ -80,8 +80,13 @@ describe("the OpenAPI document", () => {
 
 describe("every request example, pressed in order on a fresh install", () => {
   it("answers 2xx for every one, twice over", async () => {
-    for (const round of [1, 2]) {
-      await pressAll(operations(), async (operation, url, request) => {
+    // Round 2 presses again what needs no server-generated id (a new webhook or entry needs a new key and id).
+    const again = operations().filter((operation) => exampleRequest(operation).missing.length === 0);
+    for (const [round, ops] of [
+      [1, operations()],
+      [2, again],
+    ] as const) {
+      await pressAll(ops, async (operation, url, request) => {
         const where = `round ${round}: ${operation.method.toUpperCase()} ${operation.path}`;
         const res = await h.call(operation.method.toUpperCase(), url, {
           body: request.body,
