@@ -1,50 +1,18 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type BalanceService, createBalanceService, normalizeIdentifier } from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
-import { openTestDatabase } from "@tally/db/testing";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTallyCli } from "../cli-harness.ts";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const run = promisify(execFile);
-
-let dataDir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "tally-cli-ledger-"));
-  const { DATABASE_URL: _ignored, ...rest } = process.env;
-  env = { ...rest, TALLY_DATA_DIR: dataDir, TALLY_API_KEY: "tly_cli_ledger_bootstrap" };
-  const t = await openTestDatabase();
-  if (t.driver === "postgres") env.DATABASE_URL = t.url;
-  await t.close();
-});
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "api/src/cli/main.ts", ...args], {
-      cwd: root,
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = useTallyCli("tly_cli_ledger_bootstrap");
+const { tally } = cli;
 
 /** Works on the CLI's database between runs (PGlite allows one process per data folder, so it is closed after). */
 async function withCore<T>(work: (core: BalanceService, database: OpenDatabase) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir });
+  const database = await openDatabase({ url: cli.env.DATABASE_URL, dataDir: cli.dataDir });
   try {
     const core = createBalanceService(database.db);
-    await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
+    await core.ensureBootstrap({ apiKey: cli.env.TALLY_API_KEY });
     return await work(core, database);
   } finally {
     await database.close();

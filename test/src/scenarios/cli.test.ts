@@ -1,51 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { createBalanceService } from "@tally/core";
 import { openDatabase } from "@tally/db";
-import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTallyCli } from "../cli-harness.ts";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const run = promisify(execFile);
-
-let t: TestDatabase | undefined;
-let dataDir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "tally-cli-"));
-  const { DATABASE_URL: _ignored, ...rest } = process.env;
-  env = { ...rest, TALLY_DATA_DIR: dataDir, TALLY_API_KEY: "tly_cli_bootstrap_key" };
-  // On the PostgreSQL project the CLI runs against this file's own database; on PGlite against a fresh data folder.
-  t = await openTestDatabase();
-  if (t.driver === "postgres") env.DATABASE_URL = t.url;
-  await t.close();
-});
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "api/src/cli/main.ts", ...args], {
-      cwd: root,
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const json = async (...args: string[]) => {
-  const result = await tally(...args, "--json");
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout);
-};
+const cli = useTallyCli("tly_cli_bootstrap_key");
+const { tally, json } = cli;
 
 describe("pnpm tally", () => {
   it("creates a realm, a key that opens it, a currency, a user and a binding", async () => {
@@ -66,7 +25,7 @@ describe("pnpm tally", () => {
       expect.objectContaining({ platform: "discord", externalId: "123456789012345678", realmId: "guild-realm" }),
     ]);
 
-    const database = await openDatabase({ url: env.DATABASE_URL, dataDir });
+    const database = await openDatabase({ url: cli.env.DATABASE_URL, dataDir: cli.dataDir });
     try {
       const core = createBalanceService(database.db);
       expect((await core.authenticateApiKey(key.key))?.realmId).toBe("guild-realm");
