@@ -8,7 +8,7 @@ import { isTallyError, TallyError } from "../errors.ts";
 import { idempotencyTtlHours, requestHash } from "../idempotency.ts";
 import { type Identifier, normalizeIdentifier } from "../identities.ts";
 import { newId } from "../ids.ts";
-import { type DeltaRow, deltaStatement } from "../ledger/delta-statement.ts";
+import { type DeltaRow, deltaStatement, resolvedTarget } from "../ledger/delta-statement.ts";
 import { ensureCredential } from "../ledger/ensure-credential.ts";
 import { moveInto } from "../ledger/link-credential.ts";
 import { inTransaction } from "../transaction.ts";
@@ -235,8 +235,7 @@ export async function importBalances(db: Database, request: ImportRequest): Prom
         if (earlier !== undefined) throw fail(l.line, `the same account and currency as line ${earlier}.`);
         seen.set(slot, l.line);
         const key = `${prefix}${l.line}`;
-        const target = sql`SELECT ${holder.accountId}::text AS account_id, ${holder.credentialId}::text AS credential_id,
-          ${holder.linked ? "member" : "ghost"}::text AS kind`;
+        const target = resolvedTarget(holder);
         const [row] = await queryRows<DeltaRow>(
           tx,
           deltaStatement(target, {

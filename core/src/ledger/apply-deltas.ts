@@ -4,7 +4,7 @@ import { MAX_MINOR } from "../amounts.ts";
 import type { WriteContext } from "../context.ts";
 import { TallyError } from "../errors.ts";
 import { type BalanceChange, changeFromRow } from "./balance-change.ts";
-import { type DeltaRow, deltaStatement } from "./delta-statement.ts";
+import { type DeltaRow, deltaStatement, resolvedTarget } from "./delta-statement.ts";
 
 export interface PlannedDelta {
   accountId: string;
@@ -34,8 +34,7 @@ export async function applyDeltas(tx: Database, ctx: WriteContext, planned: Plan
     );
   const results: BalanceChange[] = new Array(planned.length);
   for (const { p, index } of order) {
-    const target = sql`SELECT ${p.accountId}::text AS account_id, ${p.credentialId}::text AS credential_id,
-      ${p.linked ? "member" : "ghost"}::text AS kind`;
+    const target = resolvedTarget(p);
     const [row] = await queryRows<DeltaRow>(
       tx,
       deltaStatement(target, {

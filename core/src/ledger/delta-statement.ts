@@ -38,6 +38,11 @@ export function subjectQuery(realmId: string, subject: Subject, options: { lock?
   }
 }
 
+/** The target of a delta whose account is already resolved (and locked) by the caller's transaction. */
+export const resolvedTarget = (holder: { accountId: string; credentialId: string | null; linked: boolean }): SQL =>
+  sql`SELECT ${holder.accountId}::text AS account_id, ${holder.credentialId}::text AS credential_id,
+    ${holder.linked ? "member" : "ghost"}::text AS kind`;
+
 export interface DeltaSpec {
   ctx: WriteContext;
   currency: Pick<Currency, "id" | "allowNegative">;
