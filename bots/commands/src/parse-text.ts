@@ -14,9 +14,22 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  link: "/points link [code]",
+  whoami: "/points whoami",
 };
 
-const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "help"] as const;
+const SUBCOMMANDS = [
+  "give",
+  "take",
+  "tip",
+  "balance",
+  "leaderboard",
+  "history",
+  "undo",
+  "link",
+  "whoami",
+  "help",
+] as const;
 const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
 const MAX_REASON = 200;
 const MAX_USER_ID = 256;
@@ -90,6 +103,15 @@ export function parsePointsText(text: string): Parsed {
       const entryId = parseEntryId(idToken);
       return typeof entryId === "string" ? { name, entryId } : entryId;
     }
+    case "link": {
+      if (currencyId) return { error: "`/points link` takes no --currency: linking joins every balance." };
+      if (args.length > 1) return { error: `Too many words: \`${USAGE.link}\` takes at most one code.` };
+      const [code] = args;
+      return code ? { name, code } : { name };
+    }
+    case "whoami":
+      if (args.length > 0 || currencyId) return { error: "`/points whoami` takes nothing after it." };
+      return { name };
   }
 }
 

@@ -68,6 +68,9 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       const entryId = parseEntryId(request.entry);
       return typeof entryId === "string" ? { name, entryId } : entryId;
     }
+    case "link":
+      return request.code?.trim() ? { name, code: request.code.trim() } : { name };
+    case "whoami":
     case "help":
       return { name };
     default:

@@ -20,4 +20,6 @@ export interface PointsRequest {
   currency?: string | undefined;
   /** `/points undo entry:` */
   entry?: string | undefined;
+  /** `/points link code:` */
+  code?: string | undefined;
 }

@@ -32,6 +32,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),
     entry: stringValue(value("entry")),
+    code: stringValue(value("code")),
   };
 }
 

@@ -32,8 +32,13 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "leaderboard",
       "history",
       "undo",
+      "link",
+      "whoami",
       "help",
     ]);
+    expect(subcommands.link).toEqual([expect.objectContaining({ name: "code", type: 3 })]);
+    expect(subcommands.link[0].required ?? false).toBe(false);
+    expect(subcommands.whoami).toEqual([]);
     expect(subcommands.undo).toEqual([expect.objectContaining({ name: "entry", type: 3, max_length: 20 })]);
     expect(subcommands.undo[0].required ?? false).toBe(false);
     expect(subcommands.give).toEqual([

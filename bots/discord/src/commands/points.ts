@@ -65,6 +65,15 @@ export const data = new SlashCommandBuilder()
         o.setName("entry").setDescription("The entry id /points history shows, e.g. 42").setMaxLength(20),
       ),
   )
+  .addSubcommand((s) =>
+    s
+      .setName("link")
+      .setDescription("Join your Discord and Slack accounts: get a code, or type the code from the other platform")
+      .addStringOption((o) =>
+        o.setName("code").setDescription("The TALLY-… code from your other platform (empty: get one)").setMaxLength(40),
+      ),
+  )
+  .addSubcommand((s) => s.setName("whoami").setDescription("Your identities on every platform and your balances"))
   .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
 
 export interface ExecuteOptions {
@@ -130,5 +139,6 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
+    code: interaction.options.getString("code") ?? undefined,
   };
 }
