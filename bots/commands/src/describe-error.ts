@@ -100,7 +100,7 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
       return fail(
         "That target or option does not work",
         error.message,
-        "Name someone with a mention, or discord:<17-20 digit id>, email:<address> or user:<user_id>.",
+        "Name someone with a mention, or slack:<user id>, discord:<17-20 digit id>, email:<address> or user:<user_id>.",
       );
     case "CONFLICT":
       return fail("That clashes with something that exists", error.message, "Check the input and try again.");

@@ -19,7 +19,7 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     "**/points whoami** — your identities on every platform and your balances",
     "**/points help** — this text",
     "Linking is one-way: there is no /points unlink.",
-    `Instead of a mention, a target can be discord:<id>, email:<address> or user:<user_id>.${
+    `Instead of a mention, a target can be ${platform === "discord" ? "given with the to: option as " : ""}slack:<user id>, discord:<id>, email:<address> or user:<user_id>.${
       platform === "slack" ? " Add --currency <id> to use a currency other than the default." : ""
     }`,
   ].join("\n");

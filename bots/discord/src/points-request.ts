@@ -15,6 +15,8 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
+  to?: string | undefined;
   amount?: number | undefined;
   reason?: string | undefined;
   currency?: string | undefined;

@@ -193,3 +193,46 @@ describe("linking Discord and Slack identities from chat", () => {
     expect((await onSlack(people.member.id, "help")).text).toContain("no /points unlink");
   });
 });
+
+describe("targets on another platform", () => {
+  it("Discord's to: option credits slack:, email:, user: and discord: identities; both options at once is refused", async () => {
+    await h.call("POST", "/users", { body: { user_id: "u-carol" } });
+    const slackGive = await onDiscord(mod, "give", { to: `slack:${people.member.id}`, amount: 4 });
+    expect(slackGive.text).toContain(`slack:${people.member.id}`);
+    await onDiscord(mod, "give", { to: "email:Carol@Example.com", amount: 2 });
+    await onDiscord(mod, "give", { to: "user:u-carol", amount: 3 });
+    await onDiscord(mod, "give", { to: `discord:${bob.id}`, amount: 5 });
+    await onDiscord(mod, "give", { to: `<@${ada.id}>`, amount: 1 });
+    expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(1n);
+    expect((await h.core.balanceOf("default", slackSubject(people.member.id))).balance).toBe(4n);
+    expect(
+      (
+        await h.core.balanceOf("default", {
+          kind: "credential",
+          identifier: { type: "email", source: "", value: "carol@example.com" },
+        })
+      ).balance,
+    ).toBe(2n);
+    expect((await h.core.balanceOf("default", { kind: "user", userId: "u-carol" })).balance).toBe(3n);
+    expect((await h.core.balanceOf("default", discordSubject(bob.id))).balance).toBe(5n);
+
+    const both = await onDiscord(mod, "give", { user: ada, to: "email:x@example.com", amount: 1 });
+    expect(both.flags).toBe(EPHEMERAL);
+    expect(both.text).toContain("not both");
+    const bad = await onDiscord(mod, "give", { to: "slack:nobody", amount: 1 });
+    expect(bad.flags).toBe(EPHEMERAL);
+    expect(bad.text).toContain("not a Slack user id");
+    expect((await h.core.history("default", { limit: 100 })).items).toHaveLength(5);
+  });
+
+  it("Slack accepts slack:U… besides mentions, and a give to any identity of a linked member reaches one account", async () => {
+    const code = codeIn((await onDiscord(ada, "link")).text);
+    await onSlack(people.member.id, `link ${code}`);
+    const given = await onSlack(people.admin.id, `give slack:${people.member.id} 6 welcome`);
+    expect(given.text).toContain("Points given");
+    await onSlack(people.admin.id, `give discord:${ada.id} 4`);
+    expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(10n);
+    expect((await onSlack(people.member.id, "balance")).text).toContain("10 points");
+    expect((await onSlack(people.admin.id, "give slack:u-lower 1")).text).toContain("not a Slack user id");
+  });
+});
