@@ -11,6 +11,7 @@ import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
+import { giveToGroup } from "./give-to-group.ts";
 import { helpText } from "./help-text.ts";
 import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
@@ -45,9 +46,12 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
     switch (command.name) {
       case "give":
       case "take":
-        return await giveOrTake(core, inv, command, situation);
       case "tip":
-        return await tip(core, inv, command, situation);
+        if (command.target.kind === "group")
+          return await giveToGroup(core, inv, { ...command, target: command.target });
+        return command.name === "tip"
+          ? await tip(core, inv, command, situation)
+          : await giveOrTake(core, inv, command, situation);
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":
