@@ -1,7 +1,16 @@
 import { defineConfig } from "vitest/config";
 
 const common = { testTimeout: 60_000, hookTimeout: 120_000 };
-const everywhere = ["**/node_modules/**", "**/*.unit.test.ts"];
+const everywhere = ["**/node_modules/**", "**/*.unit.test.ts", "**/*.pgbouncer.test.ts"];
+
+const PGBOUNCER_SUITES = [
+  "core/src/ledger/adjust-balance.test.ts",
+  "core/src/ledger/concurrency.pg.test.ts",
+  "core/src/ledger/races.pg.test.ts",
+  "core/src/idempotency.test.ts",
+  "test/src/scenarios/api-concurrency.pg.test.ts",
+  "**/*.pgbouncer.test.ts",
+];
 
 /**
  * Three projects: pure unit tests once, and every database suite on both drivers. Files named `*.pg.test.ts`
@@ -31,6 +40,17 @@ export default defineConfig({
           exclude: everywhere,
           provide: { dbDriver: "postgres" },
           globalSetup: ["test/src/setup/postgres-global.ts"],
+        },
+      },
+      {
+        // The delta, idempotency and race suites again, through Debian's PgBouncer 1.18 in transaction pooling mode.
+        test: {
+          ...common,
+          name: "pgbouncer",
+          include: PGBOUNCER_SUITES,
+          provide: { dbDriver: "postgres" },
+          env: { DATABASE_PREPARE: "false" },
+          globalSetup: ["test/src/setup/pgbouncer-global.ts"],
         },
       },
     ],
