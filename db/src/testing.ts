@@ -25,6 +25,8 @@ const TABLES = [
   "webhook_sequences",
   "webhook_deliveries",
   "webhook_endpoints",
+  "link_codes",
+  "link_code_attempts",
 ];
 
 /**
