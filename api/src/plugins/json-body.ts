@@ -39,9 +39,13 @@ export function parseJson(text: string): unknown {
       malformed: true,
     });
   }
-  checkStrings(value, "body");
+  // Without escapes, surrogates or a __proto__ key in the text, no parsed string or key can hold what checkStrings
+  // refuses (raw NULs are not valid JSON): most bodies skip the walk.
+  if (MAYBE_UNSTORABLE.test(text)) checkStrings(value, "body");
   return value;
 }
+
+const MAYBE_UNSTORABLE = /\\u|[\ud800-\udfff]|__proto__/;
 
 /** The deepest nesting of arrays and objects, counted without parsing (brackets inside strings do not count). */
 function nestingDepth(text: string): number {
