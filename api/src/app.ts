@@ -17,6 +17,7 @@ import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
+import { realmSettingsRoutes } from "./routes/realm-settings.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);
+  realmSettingsRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;

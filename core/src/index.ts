@@ -1,4 +1,5 @@
 export * from "./admin/bot-bindings.ts";
+export { isTimeZone } from "./admin/realms.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
@@ -21,5 +22,6 @@ export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
 export type { AccountDescription } from "./queries/describe-account.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export { isPeriod, type Period, periods } from "./queries/period-leaderboard.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";
 export * from "./webhooks/index.ts";
