@@ -17,6 +17,7 @@ import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmCurrencyRoutes } from "./routes/realm-currencies.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
 import { realmMemberRoutes } from "./routes/realm-members.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmMemberRoutes(app, deps.core);
   realmCredentialAdminRoutes(app, deps.core);
   realmCurrencyRoutes(app, deps.core);
+  realmLinkCodeRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);

@@ -52,8 +52,10 @@ export async function pressAll(
           const res = await send(operation, urlOf(operation.path, request), request);
           if (res.status >= 300) continue;
           answers[`${operation.method.toUpperCase()} ${operation.path}`] = res.body;
-          if (typeof res.body?.id === "string") {
-            ids[operation.path] = res.body.id;
+          // A link code is the generated identifier of the code just created.
+          const made = res.body?.id ?? res.body?.code;
+          if (typeof made === "string") {
+            ids[operation.path] = made;
             created.add(operation.path);
           } else if (typeof res.body?.data?.[0]?.id === "string" && !created.has(operation.path)) {
             ids[operation.path] = res.body.data[0].id;
