@@ -1,4 +1,7 @@
 export * from "./admin/bot-bindings.ts";
+export type { CurrencyPatch } from "./admin/currencies.ts";
+export type { CredentialRow } from "./admin/manage-credentials.ts";
+export { MAX_SEARCH_VALUES, type MemberProfile, type MemberSearchType, memberSearchTypes } from "./admin/members.ts";
 export { isTimeZone } from "./admin/realms.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
