@@ -105,6 +105,8 @@ describe("giving to a Discord role", () => {
     await expect(h.core.balanceOf("default", discordSubject(robot.id))).rejects.toMatchObject({ code: "NOT_FOUND" });
     const listed = discord.discord.requests.filter((r) => r.path === `/api/v10/guilds/${GUILD_ID}/members`);
     expect(listed.at(-1)?.query.get("limit")).toBe("1000");
+    // Listing goes through REST: the gateway still asks for the Guilds intent only.
+    expect(discord.discord.identifies.map((i) => i.intents)).toEqual([1]);
   });
 
   it("applies a redelivered interaction once", async () => {
@@ -140,6 +142,11 @@ describe("giving to a Slack user group", () => {
     }
     await expect(h.core.balanceOf("default", slackSubject(people.bot.id))).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(slack.calls.some((c) => c.method === "usergroups.users.list" && c.params.usergroup === "S0MODS")).toBe(true);
+    // A manager outside the group gives to it without getting any.
+    expect(await onSlack(people.configured.id, "give <!subteam^S0MODS|@mods> 1")).toContain("to 3 members of @mods");
+    await expect(h.core.balanceOf("default", slackSubject(people.configured.id))).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 
   it("applies a redelivered command (same trigger_id) once, and refuses an over-cap or unknown group changing nothing", async () => {
