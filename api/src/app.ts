@@ -20,6 +20,7 @@ import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
 import { realmMemberRoutes } from "./routes/realm-members.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
+import { realmSettingsRoutes } from "./routes/realm-settings.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);
+  realmSettingsRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   return app;

@@ -52,6 +52,8 @@ export const envSchema = z.object({
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   /** How long an idempotency key is remembered (per realm); at least 24 hours. */
   TALLY_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(72),
+  /** Days finished webhook deliveries (and the events behind them) stay readable and redeliverable. */
+  TALLY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Whether webhooks may target loopback and private addresses; `false` guards a shared network against SSRF. */
   TALLY_WEBHOOK_ALLOW_PRIVATE: z
     .enum(["true", "false"])

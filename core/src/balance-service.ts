@@ -26,7 +26,7 @@ import {
   searchMembers,
   updateMemberMetadata,
 } from "./admin/members.ts";
-import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
+import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
@@ -47,6 +47,7 @@ import { auditLedger } from "./queries/audit-ledger.ts";
 import { describeAccount } from "./queries/describe-account.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
+import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
 
 export interface AdjustRequest {
   subject: Subject;
@@ -273,9 +274,28 @@ export function createBalanceService(
       return history(db, realmId, { ...query, accountId: state.accountId });
     },
 
-    async leaderboard(realmId: string, query: { currencyId?: string | undefined; take?: number; after?: string }) {
+    /**
+     * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
+     * realm's time zone (`since` says when that period began).
+     */
+    async leaderboard(
+      realmId: string,
+      query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
+    ) {
       const cur = await currency(realmId, query.currencyId);
-      return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
+      const period = query.period ?? "all";
+      if (period === "all") {
+        return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur, period, since: null };
+      }
+      const realm = await getRealm(db, realmId);
+      if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
+      const board = await periodLeaderboard(db, realmId, cur.id, {
+        ...query,
+        period,
+        timezone: realm.timezone ?? "UTC",
+        now: now(),
+      });
+      return { ...board, currency: cur, period, since: board.since };
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
@@ -283,6 +303,8 @@ export function createBalanceService(
 
     createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
     getRealm: (id: string) => getRealm(db, id),
+    /** IANA zone for period boundaries; null means UTC. */
+    setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
     listRealms: () => listRealms(db),
 
     async createCurrency(realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) {

@@ -19,7 +19,8 @@ export type PointsCommand =
   | { name: "give" | "take"; target: Target; amount: number; reason?: string; currencyId?: string }
   | { name: "tip"; target: Target; amount: number; reason?: string; currencyId?: string }
   | { name: "balance"; target?: Target; currencyId?: string }
-  | { name: "leaderboard"; currencyId?: string }
+  /** `period`: rank by what was received this day, week or month; `all` (the default) by balance. */
+  | { name: "leaderboard"; currencyId?: string; period?: "day" | "week" | "month" | "all" }
   | { name: "history"; target?: Target; currencyId?: string }
   /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
   | { name: "undo"; entryId?: string }

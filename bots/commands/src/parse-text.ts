@@ -11,7 +11,7 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   take: "/points take @user <amount> [reason]",
   tip: "/points tip @user <amount> [reason]",
   balance: "/points balance [@user]",
-  leaderboard: "/points leaderboard",
+  leaderboard: "/points leaderboard [day|week|month|all]",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
   link: "/points link [code]",
@@ -92,9 +92,20 @@ export function parsePointsText(text: string): Parsed {
       if ("error" in target) return { error: `${target.error} Usage: \`${USAGE[name]}\`.` };
       return { name, target, ...withCurrency };
     }
-    case "leaderboard":
-      if (args.length > 0) return { error: `\`/points leaderboard\` takes no person or amount (only --currency).` };
-      return { name, ...withCurrency };
+    case "leaderboard": {
+      if (args.length > 1) {
+        return { error: `Too many words: \`${USAGE.leaderboard}\` takes at most a period (and --currency).` };
+      }
+      const [periodToken] = args;
+      if (!periodToken) return { name, ...withCurrency };
+      const period = periodToken.toLowerCase();
+      if (!isPeriod(period)) {
+        return {
+          error: `"${truncate(periodToken)}" is not a period: use day, week, month or all (\`/points leaderboard\` takes no person or amount).`,
+        };
+      }
+      return { name, period, ...withCurrency };
+    }
     case "undo": {
       if (currencyId) return { error: "`/points undo` takes no --currency: an entry has its own." };
       if (args.length > 1) return { error: `Too many words: \`${USAGE.undo}\` takes at most one entry id.` };
@@ -123,6 +134,9 @@ export function parseEntryId(text: string): string | { error: string } {
   }
   return id.replace(/^0+(?=\d)/, "");
 }
+
+const PERIODS = ["day", "week", "month", "all"] as const;
+const isPeriod = (text: string): text is (typeof PERIODS)[number] => (PERIODS as readonly string[]).includes(text);
 
 function help(): PointsCommand {
   return { name: "help" };

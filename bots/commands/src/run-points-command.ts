@@ -51,7 +51,7 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":
-        return await leaderboard(core, inv, command.currencyId);
+        return await leaderboard(core, inv, command.currencyId, command.period);
       case "history":
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
@@ -201,18 +201,32 @@ async function balance(
   };
 }
 
-async function leaderboard(core: BalanceService, inv: Invocation, currencyId: string | undefined): Promise<Reply> {
-  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE });
+const PERIOD_NAME = { day: "today", week: "this week", month: "this month" } as const;
+
+async function leaderboard(
+  core: BalanceService,
+  inv: Invocation,
+  currencyId: string | undefined,
+  period: "day" | "week" | "month" | "all" = "all",
+): Promise<Reply> {
+  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE, period });
   const cur = board.currency;
+  const when = period === "all" ? "" : ` — ${PERIOD_NAME[period]}`;
   return {
     visibility: "public",
     kind: "info",
-    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`,
+    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}${when}`,
     lines:
       board.items.length === 0
-        ? ["Nobody holds any yet. Managers can start with `/points give`."]
-        : board.items.map(
-            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`,
+        ? [
+            period === "all"
+              ? "Nobody holds any yet. Managers can start with `/points give`."
+              : `Nobody has received any ${PERIOD_NAME[period]} yet.`,
+          ]
+        : board.items.map((row) =>
+            row.received === undefined
+              ? `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`
+              : `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.received, cur)}** received`,
           ),
   };
 }

@@ -70,8 +70,14 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
     case "balance":
     case "history":
       return { name, ...(target ? { target } : {}), ...currency };
-    case "leaderboard":
-      return { name, ...currency };
+    case "leaderboard": {
+      const period = request.period;
+      if (period === undefined) return { name, ...currency };
+      if (period !== "day" && period !== "week" && period !== "month" && period !== "all") {
+        return { error: `"${period.slice(0, 20)}" is not a period: pick today, this week, this month or all time.` };
+      }
+      return { name, period, ...currency };
+    }
     case "undo": {
       if (!request.entry?.trim()) return { name };
       const entryId = parseEntryId(request.entry);

@@ -24,4 +24,6 @@ export interface PointsRequest {
   entry?: string | undefined;
   /** `/points link code:` */
   code?: string | undefined;
+  /** `/points leaderboard period:` */
+  period?: string | undefined;
 }

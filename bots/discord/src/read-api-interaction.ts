@@ -34,6 +34,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     currency: stringValue(value("currency")),
     entry: stringValue(value("entry")),
     code: stringValue(value("code")),
+    period: stringValue(value("period")),
   };
 }
 

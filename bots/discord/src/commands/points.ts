@@ -62,7 +62,24 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
   .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
-  .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("leaderboard")
+        .setDescription("Show the top holders, or who received the most today, this week or this month")
+        .addStringOption((o) =>
+          o
+            .setName("period")
+            .setDescription("Rank by what was received in this period (all: by balance)")
+            .addChoices(
+              { name: "today", value: "day" },
+              { name: "this week", value: "week" },
+              { name: "this month", value: "month" },
+              { name: "all time (balance)", value: "all" },
+            ),
+        ),
+    ),
+  )
   .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
   .addSubcommand((s) =>
     s
@@ -148,5 +165,6 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
     code: interaction.options.getString("code") ?? undefined,
+    period: interaction.options.getString("period") ?? undefined,
   };
 }
