@@ -88,16 +88,19 @@ export interface CurrencyPatch {
   allowNegative?: boolean | undefined;
 }
 
-type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt"> & {
+type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt" | "metadata"> & {
   createdAt: string;
-  updatedAt: string;
-  archivedAt: string | null;
+  updatedAt?: string;
+  archivedAt?: string | null;
+  metadata?: Record<string, unknown> | null;
 };
+// Results stored before a currency had updatedAt, archivedAt and metadata replay as never updated nor archived.
 const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => ({
   ...s,
+  metadata: s.metadata ?? null,
   createdAt: new Date(s.createdAt),
-  updatedAt: new Date(s.updatedAt),
-  archivedAt: s.archivedAt === null ? null : new Date(s.archivedAt),
+  updatedAt: new Date(s.updatedAt ?? s.createdAt),
+  archivedAt: s.archivedAt ? new Date(s.archivedAt) : null,
   replayed: true,
 });
 
