@@ -13,6 +13,7 @@ import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmCurrencyRoutes } from "./routes/realm-currencies.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmCurrencyRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);

@@ -54,6 +54,14 @@ export function currency(c: Currency) {
     isDefault: c.isDefault,
     allowNegative: c.allowNegative,
     scale: c.scale,
+    allowance:
+      c.allowanceAmount === null || c.allowancePeriod === null
+        ? null
+        : {
+            amount: toJsonAmount(c.allowanceAmount, c.scale),
+            period: c.allowancePeriod,
+            managersExempt: c.allowanceManagersExempt,
+          },
   };
 }
 
@@ -103,5 +111,9 @@ export const schemas = {
     isDefault: z.boolean(),
     allowNegative: z.boolean(),
     scale: z.number(),
+    allowance: z
+      .object({ amount: jsonNumber, period: z.enum(["day", "week", "month"]), managersExempt: z.boolean() })
+      .nullable()
+      .describe("What each member may give away per period with /points thank and reactions; null: none"),
   }),
 };

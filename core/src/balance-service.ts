@@ -8,11 +8,27 @@ import { createUser, getUser, listUsers, type UserInput, updateUser } from "./ad
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
 import { isTallyError, TallyError } from "./errors.ts";
+import { allowanceLeft } from "./giving/allowance-left.ts";
+import { type GiftRequest, giveGift } from "./giving/give-gift.ts";
+import { type GivingRules, getGivingRules, setGivingRules } from "./giving/giving-rules.ts";
+import { checkTimeZone, periodBounds } from "./giving/period-bounds.ts";
+import {
+  claimExhaustionNotice,
+  givenReaction,
+  isDuplicateReaction,
+  markReaction,
+  type ReactionInput,
+  type ReactionKey,
+  type ReactionOutcome,
+  reactionCounted,
+  recordReaction,
+} from "./giving/react-points.ts";
+import { type AllowanceInput, setAllowance } from "./giving/set-allowance.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
 import type { BalanceChange } from "./ledger/balance-change.ts";
-import { findCredential } from "./ledger/ensure-credential.ts";
+import { ensureCredential, findCredential } from "./ledger/ensure-credential.ts";
 import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
@@ -41,7 +57,11 @@ const CURRENCY_TTL_MS = 5_000;
  * The one balance service every door calls. It holds the database handle, a short-lived cache of currencies (so a
  * balance change costs one round trip) and the group-commit writer that batches concurrent adjusts. Every write takes a WriteContext (realm, initiator, door, idempotency key).
  */
-export function createBalanceService(db: Database, options: { groupCommit?: GroupWriterOptions } = {}) {
+export function createBalanceService(
+  db: Database,
+  options: { groupCommit?: GroupWriterOptions; now?: (() => Date) | undefined } = {},
+) {
+  const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
 
@@ -71,6 +91,47 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
 
   const events = createObservers();
 
+  /**
+   * The realm's time zone, where its allowance periods and daily caps start; UTC until the realm sets one. Read
+   * loosely so this works whether or not the realm row has its `timezone` column yet.
+   */
+  async function realmTimeZone(realmId: string): Promise<string> {
+    const realm: object | undefined = await getRealm(db, realmId);
+    const zone = realm && "timezone" in realm ? realm.timezone : undefined;
+    if (typeof zone !== "string" || !zone) return "UTC";
+    try {
+      return checkTimeZone(zone);
+    } catch {
+      return "UTC";
+    }
+  }
+
+  /** A member gives points they do not own (a thank or a reaction); see giving/give-gift.ts. */
+  function gift(
+    ctx: WriteContext,
+    request: Omit<GiftRequest, "currency" | "amount" | "now" | "timeZone"> & {
+      amount: AmountInput;
+      currencyId?: string | undefined;
+    },
+  ) {
+    return recorded(
+      ctx,
+      () => ({ kind: request.kind, count: 1 }),
+      async () => {
+        const cur = await currency(ctx.realmId, request.currencyId);
+        const amount = parseAmount(request.amount, cur.scale);
+        const result = await giveGift(db, ctx, {
+          ...request,
+          currency: cur,
+          amount,
+          now: now(),
+          timeZone: await realmTimeZone(ctx.realmId),
+        });
+        return { ...result, currency: cur };
+      },
+    );
+  }
+
   /** Runs a write and tells observers what it did once it has committed, or why it was refused. */
   async function recorded<T extends { replayed?: boolean }>(
     ctx: WriteContext,
@@ -97,6 +158,103 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     report: events.emit,
     currency,
     currencies: realmCurrencies,
+    /** The service's clock (tests inject one to cross period boundaries). */
+    now,
+    realmTimeZone,
+    gift,
+
+    /** `/points thank`: mints for the target, counted against the giver's allowance (which must be set). */
+    thank: (
+      ctx: WriteContext,
+      request: {
+        giver: Subject;
+        target: Subject;
+        amount: AmountInput;
+        currencyId?: string | undefined;
+        description?: string | null | undefined;
+        giverIsManager?: boolean | undefined;
+        targetJoinedAt?: Date | undefined;
+      },
+    ) => gift(ctx, { ...request, kind: "thank", requireAllowance: true }),
+
+    /** What the giver has left of a currency's allowance this period, and when it refills; null without one. */
+    async allowanceLeft(realmId: string, giver: Subject, currencyId?: string | null) {
+      const cur = await currency(realmId, currencyId);
+      const state = await allowanceLeft(db, realmId, giver, cur, now(), await realmTimeZone(realmId));
+      return { allowance: state, currency: cur };
+    },
+
+    async setAllowance(realmId: string, currencyId: string, allowance: AllowanceInput | null) {
+      const updated = await setAllowance(db, realmId, currencyId, allowance);
+      currencyCache.delete(realmId);
+      return updated;
+    },
+
+    /**
+     * A member reacted with an emoji the binding turns into points: gives once per (platform, message, reactor,
+     * emoji), ever, drawing on the reactor's allowance when the currency has one.
+     */
+    async reactionAdded(ctx: WriteContext, input: ReactionInput): Promise<ReactionOutcome> {
+      if (await reactionCounted(db, input)) return { outcome: "duplicate" };
+      // Reactions have no delivery id of their own: the reaction row, not an idempotency key, makes them count once.
+      const plain = { ...ctx, idempotencyKey: undefined };
+      try {
+        const result = await gift(plain, {
+          giver: input.giver,
+          target: input.target,
+          amount: input.amount,
+          currencyId: input.currencyId,
+          kind: "reaction",
+          requireAllowance: false,
+          targetJoinedAt: input.targetJoinedAt,
+          description: `reacted ${input.platform === "slack" ? `:${input.emoji}:` : input.emoji}`,
+          alsoWrite: recordReaction(input, ctx.realmId, input.targetId),
+        });
+        return { outcome: "given", change: result.change };
+      } catch (error) {
+        if (isDuplicateReaction(error)) return { outcome: "duplicate" };
+        if (!isTallyError(error)) throw error;
+        if (error.code === "VALIDATION" && error.details?.reason === "self") return { outcome: "nothing" };
+        if (error.code === "TOO_SOON") return { outcome: "refused", error, notify: true };
+        if (error.code !== "ALLOWANCE_EXHAUSTED" || input.giver.kind !== "credential") throw error;
+        const cur = await currency(ctx.realmId, input.currencyId);
+        const { start } = periodBounds(now(), cur.allowancePeriod ?? "day", await realmTimeZone(ctx.realmId));
+        const giver = await ensureCredential(db, ctx.realmId, input.giver.identifier);
+        const notify = await claimExhaustionNotice(db, {
+          realmId: ctx.realmId,
+          currencyId: cur.id,
+          accountId: giver.accountId,
+          periodStart: start,
+          now: now(),
+        });
+        return { outcome: "refused", error, notify };
+      }
+    },
+
+    /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
+    async reactionRemoved(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
+      const given = await givenReaction(db, key);
+      if (!given) return { outcome: "nothing" };
+      const keyed = {
+        ...ctx,
+        idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
+      };
+      try {
+        await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
+      } catch (error) {
+        if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
+          await markReaction(db, key, "kept", "spent before the reaction was removed");
+          return { outcome: "kept", entryId: given.entryId };
+        }
+        if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+      }
+      await markReaction(db, key, "reversed", null);
+      return { outcome: "reversed", entryId: given.entryId };
+    },
+
+    givingRules: (realmId: string) => getGivingRules(db, realmId),
+    setGivingRules: (realmId: string, patch: Partial<GivingRules>) => setGivingRules(db, realmId, patch),
+
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,
 

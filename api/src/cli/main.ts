@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  type AllowanceInput,
   type BalanceService,
   createBalanceService,
+  fromJsonText,
   isTallyError,
   TallyError,
   toMajor,
@@ -29,6 +31,10 @@ const HELP: Record<string, [args: string, what: string]> = {
     "add a currency",
   ],
   "currency list": ["--realm <id>", "list a realm's currencies"],
+  "currency update": [
+    "--realm <id> --id <currency id> --allowance <amount>/<day|week|month>|none [--managers-exempt]",
+    "set what each member may give away per period (/points thank, reactions), or remove it",
+  ],
   "user create": ["--realm <id> [--user-id <id>] [--email <email>] [--name <name>]", "create a member account"],
   "user list": ["--realm <id>", "list members (first 100)"],
   "bind discord": ["--guild <guild id> --realm <id> [--manager-role <role id,…>]", "send a Discord server to a realm"],
@@ -72,6 +78,8 @@ const options = {
   team: { type: "string" },
   "manager-role": { type: "string" },
   "manager-user": { type: "string" },
+  allowance: { type: "string" },
+  "managers-exempt": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -100,6 +108,15 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
+/** `10/week` (whole or decimal units per period) or `none`. */
+function parseAllowance(text: string, managersExempt: boolean | undefined): AllowanceInput | null {
+  if (text.trim().toLowerCase() === "none") return null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(day|week|month)\s*$/i.exec(text);
+  if (!match) throw new UsageError(`--allowance is <amount>/<day|week|month> (e.g. 10/week) or none, not "${text}"`);
+  const period = (match[2] as string).toLowerCase() as AllowanceInput["period"];
+  return { amount: fromJsonText(match[1] as string), period, managersExempt: managersExempt ?? false };
+}
+
 type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
@@ -120,6 +137,8 @@ const commands: Record<string, Command> = {
       isDefault: f.default,
     }),
   "currency list": (core, f) => core.currencies(need(f, "realm")),
+  "currency update": (core, f) =>
+    core.setAllowance(need(f, "realm"), need(f, "id"), parseAllowance(need(f, "allowance"), f["managers-exempt"])),
   "user create": (core, f) =>
     core.createUser(cli(need(f, "realm")), { userId: f["user-id"], email: f.email, name: f.name }),
   "user list": async (core, f) => (await core.listUsers(need(f, "realm"), { limit: 100 })).items,

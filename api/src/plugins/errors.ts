@@ -29,7 +29,10 @@ export function statusOf(code: ErrorCode): number {
     case "INVALID_AMOUNT":
     case "INSUFFICIENT_BALANCE":
     case "BALANCE_LIMIT":
+    case "ALLOWANCE_EXHAUSTED":
       return 422;
+    case "TOO_SOON":
+      return 429;
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped error code ${String(unmapped)}`);

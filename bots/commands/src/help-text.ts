@@ -11,6 +11,8 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     `**/points give ${who} <amount> [reason]** — add points (${managers})`,
     `**/points take ${who} <amount> [reason]** — remove points (${managers})`,
     `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
+    `**/points thank ${who} [amount] [reason]** — give points from your allowance (1 unless you say), not your balance`,
+    "**/points allowance** — what is left of your allowance to give, and when it refills",
     `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
     "**/points leaderboard** — the top holders",
     `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,

@@ -14,9 +14,22 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  thank: "/points thank @user [amount=1] [reason]",
+  allowance: "/points allowance",
 };
 
-const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "help"] as const;
+const SUBCOMMANDS = [
+  "give",
+  "take",
+  "tip",
+  "thank",
+  "allowance",
+  "balance",
+  "leaderboard",
+  "history",
+  "undo",
+  "help",
+] as const;
 const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
 const MAX_REASON = 200;
 const MAX_USER_ID = 256;
@@ -70,6 +83,28 @@ export function parsePointsText(text: string): Parsed {
       }
       return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
     }
+    case "thank": {
+      // The amount is optional (1): a leading whole number is the amount, anything else starts the reason.
+      const usage = `Usage: \`${USAGE.thank}\`.`;
+      const [targetToken, ...more] = args;
+      if (!targetToken) return { error: `Say whom to thank: ${usage}` };
+      const target = parseTarget(targetToken);
+      if ("error" in target) return { error: `${target.error} ${usage}` };
+      let amount = 1;
+      if (more[0] !== undefined && /^[+-]?\d+([.,]\d+)?$/.test(more[0])) {
+        const parsed = parseWholeAmount(more.shift() as string);
+        if (typeof parsed !== "number") return { error: `${parsed.error} ${usage}` };
+        amount = parsed;
+      }
+      const reason = unescapeEntities(more.join(" ")).trim();
+      if (reason.length > MAX_REASON) {
+        return { error: `The reason is ${reason.length} characters long; keep it to ${MAX_REASON}.` };
+      }
+      return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
+    }
+    case "allowance":
+      if (args.length > 0) return { error: `\`${USAGE.allowance}\` takes no person or amount (only --currency).` };
+      return { name, ...withCurrency };
     case "balance":
     case "history": {
       if (args.length > 1) return { error: `Too many words: \`${USAGE[name]}\` takes at most one person.` };

@@ -26,6 +26,7 @@ export async function dispatchPoints(core: BalanceService, request: PointsReques
     },
     idempotencyKey: `discord:${request.interactionId}`,
     command,
+    ...(request.userJoinedAt ? { targetJoinedAt: new Date(request.userJoinedAt) } : {}),
   };
   return runPointsCommand(core, invocation);
 }
@@ -58,6 +59,13 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
       return { name, target, amount: request.amount, ...reason, ...currency };
     }
+    case "thank": {
+      if (!target) return { error: "Choose whom to thank with the user option: /points thank user:@member." };
+      const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
+      return { name, target, amount: request.amount ?? 1, ...reason, ...currency };
+    }
+    case "allowance":
+      return { name, ...currency };
     case "balance":
     case "history":
       return { name, ...(target ? { target } : {}), ...currency };

@@ -15,6 +15,8 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  /** When the `user` option's member joined the guild (ISO), as the interaction's resolved member says. */
+  userJoinedAt?: string | undefined;
   amount?: number | undefined;
   reason?: string | undefined;
   currency?: string | undefined;

@@ -28,6 +28,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     user: userId
       ? { id: userId, bot: resolved?.bot ?? false, displayName: resolved?.global_name ?? resolved?.username }
       : undefined,
+    userJoinedAt: userId ? (interaction.data.resolved?.members?.[userId]?.joined_at ?? undefined) : undefined,
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),

@@ -28,12 +28,23 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "give",
       "take",
       "tip",
+      "thank",
+      "allowance",
       "balance",
       "leaderboard",
       "history",
       "undo",
       "help",
     ]);
+    // The amount of a thank is optional (1): everything else as in give.
+    expect(subcommands.thank).toEqual([
+      expect.objectContaining({ name: "user", type: 6, required: true }),
+      expect.objectContaining({ name: "amount", type: 4, min_value: 1 }),
+      expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
+      expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
+    ]);
+    expect(subcommands.thank[1].required ?? false).toBe(false);
+    expect(subcommands.allowance).toEqual([expect.objectContaining({ name: "currency", type: 3 })]);
     expect(subcommands.undo).toEqual([expect.objectContaining({ name: "entry", type: 3, max_length: 20 })]);
     expect(subcommands.undo[0].required ?? false).toBe(false);
     expect(subcommands.give).toEqual([

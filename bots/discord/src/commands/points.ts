@@ -54,6 +54,27 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) => moving(s, "give", "Give points to a member (managers)", "Who gets the points"))
   .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
   .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("thank")
+        .setDescription("Give points from your allowance (not your balance)")
+        .addUserOption((o) => o.setName("user").setDescription("Whom to thank").setRequired(true))
+        .addIntegerOption((o) =>
+          o
+            .setName("amount")
+            .setDescription("How many (1 when empty)")
+            .setMinValue(1)
+            .setMaxValue(Number.MAX_SAFE_INTEGER),
+        )
+        .addStringOption((o) =>
+          o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON),
+        ),
+    ),
+  )
+  .addSubcommand((s) =>
+    withCurrency(s.setName("allowance").setDescription("What you have left to give, and when it refills")),
+  )
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
   .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
   .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
@@ -115,6 +136,8 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
   // Uncached guilds give the raw API member (roles as ids); cached ones a GuildMember.
   const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   const user = interaction.options.getUser("user");
+  const target = interaction.options.getMember("user");
+  const joined = !target ? undefined : "joined_at" in target ? target.joined_at : target.joinedAt?.toISOString();
   return {
     interactionId: interaction.id,
     guildId: interaction.guildId,
@@ -126,6 +149,7 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     },
     subcommand: interaction.options.getSubcommand(),
     user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
+    userJoinedAt: joined ?? undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
