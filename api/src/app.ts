@@ -15,6 +15,7 @@ import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmCurrencyRoutes } from "./routes/realm-currencies.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
+import { realmGivingRoutes } from "./routes/realm-giving.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
   realmCurrencyRoutes(app, deps.core);
+  realmGivingRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);

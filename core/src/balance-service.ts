@@ -24,6 +24,7 @@ import {
   recordReaction,
 } from "./giving/react-points.ts";
 import { type AllowanceInput, setAllowance } from "./giving/set-allowance.ts";
+import { checkReactionRules, setReactionRules } from "./giving/set-reaction-rules.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
@@ -64,6 +65,7 @@ export function createBalanceService(
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
+  const rulesCache = new Map<string, { at: number; rules: Promise<GivingRules> }>();
 
   function realmCurrencies(realmId: string): Promise<Currency[]> {
     const hit = currencyCache.get(realmId);
@@ -252,8 +254,20 @@ export function createBalanceService(
       return { outcome: "reversed", entryId: given.entryId };
     },
 
-    givingRules: (realmId: string) => getGivingRules(db, realmId),
-    setGivingRules: (realmId: string, patch: Partial<GivingRules>) => setGivingRules(db, realmId, patch),
+    /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
+    givingRules(realmId: string): Promise<GivingRules> {
+      const hit = rulesCache.get(realmId);
+      if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.rules;
+      const rules = getGivingRules(db, realmId);
+      rulesCache.set(realmId, { at: Date.now(), rules });
+      rules.catch(() => rulesCache.delete(realmId));
+      return rules;
+    },
+    async setGivingRules(realmId: string, patch: Partial<GivingRules>) {
+      const rules = await setGivingRules(db, realmId, patch);
+      rulesCache.delete(realmId);
+      return rules;
+    },
 
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,
@@ -397,7 +411,15 @@ export function createBalanceService(
       ),
     listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
 
-    bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),
+    /** Binds a guild or team to a realm; its reaction rules, when given, are checked first. */
+    bindBot: (input: Parameters<typeof bindBot>[1]) =>
+      bindBot(
+        db,
+        input.settings?.reactions
+          ? { ...input, settings: { ...input.settings, reactions: checkReactionRules(input.settings.reactions) } }
+          : input,
+      ),
+    setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
 

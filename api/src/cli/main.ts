@@ -23,6 +23,10 @@ import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 const HELP: Record<string, [args: string, what: string]> = {
   "realm create": ["--name <name> [--id <id>]", 'create a realm with currency "points"'],
   "realm list": ["", "list the realms"],
+  "realm rules": [
+    "--realm <id> [--give-cooldown-seconds <n|off>] [--daily-cap-per-target <n|off>] [--min-account-age-minutes <n|off>] [--commands-per-minute <n|off>]",
+    "show or change the realm's rules for thanks and reactions (all off by default)",
+  ],
   "key create": ["--realm <id> [--name <name>]", "create an API key (shown once: run it again for another)"],
   "key list": ["--realm <id>", "list a realm's keys (never the keys themselves)"],
   "key revoke": ["--realm <id> --id <key id>", "revoke a key"],
@@ -37,8 +41,14 @@ const HELP: Record<string, [args: string, what: string]> = {
   ],
   "user create": ["--realm <id> [--user-id <id>] [--email <email>] [--name <name>]", "create a member account"],
   "user list": ["--realm <id>", "list members (first 100)"],
-  "bind discord": ["--guild <guild id> --realm <id> [--manager-role <role id,…>]", "send a Discord server to a realm"],
-  "bind slack": ["--team <team id> --realm <id> [--manager-user <user id,…>]", "send a Slack workspace to a realm"],
+  "bind discord": [
+    "--guild <guild id> --realm <id> [--manager-role <role id,…>] [--reaction <emoji>=<amount> …]",
+    "send a Discord server to a realm; each --reaction makes an emoji (🌮 or a custom emoji's name or id) give points",
+  ],
+  "bind slack": [
+    "--team <team id> --realm <id> [--manager-user <user id,…>] [--reaction <name>=<amount> …]",
+    "send a Slack workspace to a realm; each --reaction makes an emoji (taco) give points",
+  ],
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
   verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
@@ -79,6 +89,11 @@ const options = {
   "manager-role": { type: "string" },
   "manager-user": { type: "string" },
   allowance: { type: "string" },
+  reaction: { type: "string", multiple: true },
+  "give-cooldown-seconds": { type: "string" },
+  "daily-cap-per-target": { type: "string" },
+  "min-account-age-minutes": { type: "string" },
+  "commands-per-minute": { type: "string" },
   "managers-exempt": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -117,11 +132,50 @@ function parseAllowance(text: string, managersExempt: boolean | undefined): Allo
   return { amount: fromJsonText(match[1] as string), period, managersExempt: managersExempt ?? false };
 }
 
+/** A rule's flag: a whole number, `off` (null), or absent (unchanged). */
+function ruleValue(flags: Flags, name: keyof Flags): number | null | undefined {
+  const value = flags[name];
+  if (typeof value !== "string") return undefined;
+  if (value.trim().toLowerCase() === "off") return null;
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`--${String(name)} is a whole number or off, not "${value}"`);
+  return Number(value);
+}
+
+/** `--reaction taco=1` (repeatable); without any, the binding keeps the reactions it has. */
+async function reactionsOf(
+  core: BalanceService,
+  platform: "discord" | "slack",
+  externalId: string,
+  flags: string[] | undefined,
+): Promise<{ emoji: string; amount: number }[]> {
+  if (!flags || flags.length === 0) return (await core.bindingFor(platform, externalId)).settings.reactions ?? [];
+  return flags.map((text) => {
+    const at = text.lastIndexOf("=");
+    const amount = Number(text.slice(at + 1));
+    if (at <= 0 || !/^\d+(\.\d+)?$/.test(text.slice(at + 1)) || amount <= 0) {
+      throw new UsageError(`--reaction is <emoji>=<amount>, e.g. taco=1 or 🌮=1, not "${text}"`);
+    }
+    return { emoji: text.slice(0, at), amount };
+  });
+}
+
 type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
   "realm list": (core) => core.listRealms(),
+  "realm rules": (core, f) => {
+    const patch = {
+      giveCooldownSeconds: ruleValue(f, "give-cooldown-seconds"),
+      dailyCapPerTarget: ruleValue(f, "daily-cap-per-target"),
+      minAccountAgeMinutes: ruleValue(f, "min-account-age-minutes"),
+      commandsPerMinute: ruleValue(f, "commands-per-minute"),
+    };
+    const realm = need(f, "realm");
+    return Object.values(patch).every((v) => v === undefined)
+      ? core.givingRules(realm)
+      : core.setGivingRules(realm, patch);
+  },
   "key create": async (core, f) => {
     const { key, apiKey } = await core.createApiKey(need(f, "realm"), { name: f.name ?? "cli" });
     return { key, id: apiKey.id, realmId: apiKey.realmId, name: apiKey.name, note: "shown once: store it now" };
@@ -142,19 +196,25 @@ const commands: Record<string, Command> = {
   "user create": (core, f) =>
     core.createUser(cli(need(f, "realm")), { userId: f["user-id"], email: f.email, name: f.name }),
   "user list": async (core, f) => (await core.listUsers(need(f, "realm"), { limit: 100 })).items,
-  "bind discord": (core, f) =>
+  "bind discord": async (core, f) =>
     core.bindBot({
       platform: "discord",
       externalId: need(f, "guild"),
       realmId: need(f, "realm"),
-      settings: { managerRoleIds: list(f["manager-role"]) ?? [] },
+      settings: {
+        managerRoleIds: list(f["manager-role"]) ?? [],
+        reactions: await reactionsOf(core, "discord", need(f, "guild"), f.reaction),
+      },
     }),
-  "bind slack": (core, f) =>
+  "bind slack": async (core, f) =>
     core.bindBot({
       platform: "slack",
       externalId: need(f, "team"),
       realmId: need(f, "realm"),
-      settings: { managerUserIds: list(f["manager-user"]) ?? [] },
+      settings: {
+        managerUserIds: list(f["manager-user"]) ?? [],
+        reactions: await reactionsOf(core, "slack", need(f, "team"), f.reaction),
+      },
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),

@@ -12,6 +12,7 @@ import { describeError, type ErrorSituation, unavailableReply } from "./describe
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
 import { context, invokerLabel, invokerSubject, replayNote, shownReason } from "./invocation-context.ts";
+import { limitCommands } from "./limit-commands.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
 import { sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 import { allowance, thank } from "./run-thank.ts";
@@ -41,6 +42,8 @@ export async function runPointsCommand(core: BalanceService, inv: Invocation): P
 async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
   const situation: ErrorSituation = { command: inv.command.name, platform: inv.platform };
   try {
+    const limited = await limitCommands(core, inv);
+    if (limited) return limited;
     const command = inv.command;
     switch (command.name) {
       case "give":

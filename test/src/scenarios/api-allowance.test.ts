@@ -47,3 +47,64 @@ describe("PATCH /api/v1/realms/{realmId}/currencies/{currencyId} {allowance}", (
     expect((await h.core.currency("default")).allowanceAmount).toBeNull();
   });
 });
+
+describe("giving rules and reaction bindings over the API", () => {
+  it("reads and changes giving rules, refusing bad values by field", async () => {
+    expect((await h.call("GET", "/api/v1/realms/default/giving-rules")).body).toEqual({
+      giveCooldownSeconds: null,
+      dailyCapPerTarget: null,
+      minAccountAgeMinutes: null,
+      commandsPerMinute: null,
+    });
+    const set = await h.call("PATCH", "/api/v1/realms/default/giving-rules", {
+      body: { giveCooldownSeconds: 60, dailyCapPerTarget: 10 },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ giveCooldownSeconds: 60, dailyCapPerTarget: 10, minAccountAgeMinutes: null });
+    const bad = await h.call("PATCH", "/api/v1/realms/default/giving-rules", { body: { giveCooldownSeconds: -5 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("giveCooldownSeconds");
+    const off = await h.call("PATCH", "/api/v1/realms/default/giving-rules", { body: { giveCooldownSeconds: null } });
+    expect(off.body).toMatchObject({ giveCooldownSeconds: null, dailyCapPerTarget: 10 });
+  });
+
+  it("sets which emoji give points in a server or workspace of the realm, never in another realm's", async () => {
+    const path = "/api/v1/realms/default/reactions/slack/T0API";
+    const set = await h.call("PUT", path, {
+      body: {
+        reactions: [
+          { emoji: ":taco:", amount: 1 },
+          { emoji: "tada", amount: 2 },
+        ],
+      },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.reactions).toEqual([
+      { emoji: "taco", amount: 1 },
+      { emoji: "tada", amount: 2 },
+    ]);
+    expect((await h.call("GET", path)).body.reactions).toHaveLength(2);
+    const dup = await h.call("PUT", path, {
+      body: {
+        reactions: [
+          { emoji: "taco", amount: 1 },
+          { emoji: "taco", amount: 2 },
+        ],
+      },
+    });
+    expect(dup.status).toBe(400);
+    expect(dup.body.message).toContain("reactions[1].emoji");
+    const negative = await h.call("PUT", path, { body: { reactions: [{ emoji: "taco", amount: -1 }] } });
+    expect(negative.status).toBe(400);
+
+    await h.core.createRealm({ id: "other", name: "Other" });
+    await h.core.bindBot({ platform: "discord", externalId: "920000000000000555", realmId: "other" });
+    const foreign = await h.call("PUT", "/api/v1/realms/default/reactions/discord/920000000000000555", {
+      body: { reactions: [{ emoji: "🌮", amount: 1 }] },
+    });
+    expect(foreign.status).toBe(403);
+    expect((await h.core.bindingFor("discord", "920000000000000555")).settings.reactions).toBeUndefined();
+    const read = await h.call("GET", "/api/v1/realms/default/reactions/discord/920000000000000555");
+    expect(read.status).toBe(403);
+  });
+});

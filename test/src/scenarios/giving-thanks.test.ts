@@ -163,4 +163,19 @@ describe("/points thank and /points allowance on Slack (HTTP)", () => {
     expect(thanksForBots.text).toContain("Bots cannot hold points");
     expect((await h.core.balanceOf("default", slackSubject(member.id))).balance).toBe(0n);
   });
+
+  it("limits each member to the realm's commandsPerMinute, saying when to try again", async () => {
+    const { member, friend } = people;
+    await h.core.setGivingRules("default", { commandsPerMinute: 2 });
+    await points(member.id, "balance");
+    await points(member.id, "allowance");
+    const third = await points(member.id, "balance");
+    expect(third.text).toContain("Slow down");
+    expect(third.text).toContain("2 /points commands a minute");
+    // Others are not held back, and help never is.
+    expect((await points(friend.id, "balance")).text).not.toContain("Slow down");
+    expect((await points(member.id, "help")).text).not.toContain("Slow down");
+    clock = new Date("2026-11-25T10:01:00Z");
+    expect((await points(member.id, "balance")).text).not.toContain("Slow down");
+  });
 });
