@@ -16,6 +16,11 @@ export const envSchema = z.object({
     message: "DATABASE_URL must start with postgres:// or postgresql://",
   }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  /** `false`: no named prepared statements (PgBouncer before 1.21 in transaction pooling mode needs that). */
+  DATABASE_PREPARE: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true"),
   /** How long start-up waits for an unreachable PostgreSQL (one still starting) before giving up. */
   DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Relative to Tally's root folder, never the current one. */
@@ -47,6 +52,8 @@ export const envSchema = z.object({
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   /** How long an idempotency key is remembered (per realm); at least 24 hours. */
   TALLY_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(72),
+  /** Days finished webhook deliveries (and the events behind them) stay readable and redeliverable. */
+  TALLY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Whether webhooks may target loopback and private addresses; `false` guards a shared network against SSRF. */
   TALLY_WEBHOOK_ALLOW_PRIVATE: z
     .enum(["true", "false"])

@@ -1,5 +1,11 @@
 import { performance } from "node:perf_hooks";
-import { createBalanceService, setIdempotencyTtlHours, startIdempotencyPruner, startWebhookWorker } from "@tally/core";
+import {
+  createBalanceService,
+  setIdempotencyTtlHours,
+  startIdempotencyPruner,
+  startWebhookPruner,
+  startWebhookWorker,
+} from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
@@ -94,6 +100,11 @@ async function main(): Promise<void> {
     onError: (error) => logger.error({ err: error }, "pruning expired idempotency keys failed"),
   });
   stops.push(() => pruner.stop());
+  const webhookPruner = startWebhookPruner(database.db, {
+    retentionDays: env.TALLY_WEBHOOK_RETENTION_DAYS,
+    onError: (error) => logger.error({ err: error }, "pruning webhook history failed"),
+  });
+  stops.push(() => webhookPruner.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
@@ -134,6 +145,7 @@ async function openTallyDatabase(env: Env, say: Logger): Promise<OpenDatabase> {
     url: env.DATABASE_URL,
     dataDir: env.TALLY_DATA_DIR,
     maxConnections: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARE,
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
     onConnectRetry: ({ attempt, delayMs, reason }) =>
       say.warn(`DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`),

@@ -16,6 +16,8 @@ export const errorCodes = [
   "ALLOWANCE_EXHAUSTED",
   /** A giving rule (cooldown, daily cap, account age) refused a gift for now; `details.retryAt` says when to retry. */
   "TOO_SOON",
+  /** Too many attempts by one caller (link code guesses); `details.retryAfterSeconds` says when to try again. */
+  "RATE_LIMITED",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

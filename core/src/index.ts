@@ -1,4 +1,8 @@
 export * from "./admin/bot-bindings.ts";
+export type { CurrencyPatch } from "./admin/currencies.ts";
+export type { CredentialRow } from "./admin/manage-credentials.ts";
+export { MAX_SEARCH_VALUES, type MemberProfile, type MemberSearchType, memberSearchTypes } from "./admin/members.ts";
+export { isTimeZone } from "./admin/realms.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
@@ -18,9 +22,14 @@ export {
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
+export type { IssuedLinkCode } from "./link-codes/issue-link-code.ts";
+export { LINK_CODE_TTL_MS, normalizeLinkCode } from "./link-codes/link-code-format.ts";
+export { LINK_ATTEMPTS_MAX, type RedeemResult } from "./link-codes/redeem-link-code.ts";
 export type { LedgerEvent, LedgerObserver } from "./observe.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
+export type { AccountDescription } from "./queries/describe-account.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export { isPeriod, type Period, periods } from "./queries/period-leaderboard.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";
 export * from "./webhooks/index.ts";

@@ -32,6 +32,7 @@ export function statusOf(code: ErrorCode): number {
     case "ALLOWANCE_EXHAUSTED":
       return 422;
     case "TOO_SOON":
+    case "RATE_LIMITED":
       return 429;
     default: {
       const unmapped: never = code;
@@ -87,6 +88,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (isTallyError(error)) {
       const message =
         credit && error.code === "NOT_FOUND" && error.details?.subject === "user" ? USER_NOT_FOUND : error.message;
+      const retryAfter = error.details?.retryAfterSeconds;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       return send(request, reply, statusOf(error.code), error.code, message);
     }
     if (error instanceof HttpError) {

@@ -23,10 +23,15 @@ export type PointsCommand =
   /** What is left of the invoker's allowance and when it refills. */
   | { name: "allowance"; currencyId?: string }
   | { name: "balance"; target?: Target; currencyId?: string }
-  | { name: "leaderboard"; currencyId?: string }
+  /** `period`: rank by what was received this day, week or month; `all` (the default) by balance. */
+  | { name: "leaderboard"; currencyId?: string; period?: "day" | "week" | "month" | "all" }
   | { name: "history"; target?: Target; currencyId?: string }
   /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
   | { name: "undo"; entryId?: string }
+  /** Without a code: issue a one-time link code; with one: join the code's identity and the invoker's. */
+  | { name: "link"; code?: string }
+  /** The invoker's account: identities on every platform and balances. */
+  | { name: "whoami" }
   | { name: "help" };
 
 export interface Invocation {

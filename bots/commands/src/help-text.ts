@@ -14,11 +14,14 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     `**/points thank ${who} [amount] [reason]** — give points from your allowance (1 unless you say), not your balance`,
     "**/points allowance** — what is left of your allowance to give, and when it refills",
     `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
-    "**/points leaderboard** — the top holders",
+    `**/points leaderboard [${platform === "discord" ? "period" : "day|week|month|all"}]** — the top holders; by day, week or month: who received the most in it`,
     `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,
     `**/points undo [entry-id]** — reverse an entry (${managers}); without an id, your own last give, take or tip`,
+    "**/points link [code]** — without a code: a private one-time code (10 minutes); typed with the code on your other platform: joins both accounts into one",
+    "**/points whoami** — your identities on every platform and your balances",
     "**/points help** — this text",
-    `Instead of a mention, a target can be discord:<id>, email:<address> or user:<user_id>.${
+    "Linking is one-way: there is no /points unlink.",
+    `Instead of a mention, a target can be ${platform === "discord" ? "given with the to: option as " : ""}slack:<user id>, discord:<id>, email:<address> or user:<user_id>.${
       platform === "slack" ? " Add --currency <id> to use a currency other than the default." : ""
     }`,
   ].join("\n");

@@ -31,7 +31,10 @@ const command: fc.Arbitrary<PointsCommand> = fc.oneof(
     { requiredKeys: ["name", "target", "amount"] },
   ),
   fc.record({ name: fc.constantFrom("balance", "history"), target, currencyId }, { requiredKeys: ["name"] }),
-  fc.record({ name: fc.constant("leaderboard"), currencyId }, { requiredKeys: ["name"] }),
+  fc.record(
+    { name: fc.constant("leaderboard"), period: fc.constantFrom("day", "week", "month", "all"), currencyId },
+    { requiredKeys: ["name"] },
+  ),
   fc.constant({ name: "help" } as const),
 );
 
@@ -51,6 +54,7 @@ function typed(cmd: PointsCommand, style: { mentionName: string; upper: boolean;
   };
   const parts: string[] = [style.upper ? cmd.name.toUpperCase() : cmd.name];
   if ("target" in cmd && cmd.target) parts.push(targetText(cmd.target));
+  if ("period" in cmd && cmd.period) parts.push(style.upper ? cmd.period.toUpperCase() : cmd.period);
   if ("amount" in cmd) parts.push(String(cmd.amount));
   if ("reason" in cmd && cmd.reason) parts.push(cmd.reason);
   if ("currencyId" in cmd && cmd.currencyId) {
@@ -139,6 +143,18 @@ describe("parsePointsText", () => {
     });
   });
 
+  it("reads slack:<user id>, link codes and whoami", () => {
+    expect(parsePointsText("give slack:U0ADA 5")).toEqual({
+      name: "give",
+      target: { kind: "member", platform: "slack", id: "U0ADA" },
+      amount: 5,
+    });
+    expect(parsePointsText("link")).toEqual({ name: "link" });
+    expect(parsePointsText("link TALLY-ABCD2345")).toEqual({ name: "link", code: "TALLY-ABCD2345" });
+    expect(parsePointsText("whoami")).toEqual({ name: "whoami" });
+    expect(parsePointsText("whoami <@U1>")).toEqual({ error: "`/points whoami` takes nothing after it." });
+  });
+
   it.each([
     ["dance", /Unknown subcommand "dance"/],
     ["give", /Say who/],
@@ -158,6 +174,9 @@ describe("parsePointsText", () => {
     [`give <@U1> 5 ${"x".repeat(201)}`, /keep it to 200/],
     ["balance <@U1> <@U2>", /at most one person/],
     ["leaderboard <@U1>", /takes no person/],
+    ["leaderboard fortnight", /not a period: use day, week, month or all/],
+    ["leaderboard week month", /at most a period/],
+    ["give slack:u1 5", /not a Slack user id/],
     ["balance --currency", /needs a currency id/],
     ["balance --currency=bad!id", /not a currency id/],
     ["balance --currency a --currency b", /once/],

@@ -13,6 +13,7 @@ import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
 import { context, invokerLabel, invokerSubject, replayNote, shownReason } from "./invocation-context.ts";
 import { limitCommands } from "./limit-commands.ts";
+import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
 import { sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 import { allowance, thank } from "./run-thank.ts";
@@ -54,7 +55,7 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":
-        return await leaderboard(core, inv, command.currencyId);
+        return await leaderboard(core, inv, command.currencyId, command.period);
       case "history":
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
@@ -63,6 +64,10 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await thank(core, inv, command, situation);
       case "allowance":
         return await allowance(core, inv, command.currencyId);
+      case "link":
+        return await linkIdentity(core, inv, command.code);
+      case "whoami":
+        return await whoami(core, inv);
       case "help":
         return {
           visibility: "ephemeral",
@@ -195,18 +200,32 @@ async function balance(
   };
 }
 
-async function leaderboard(core: BalanceService, inv: Invocation, currencyId: string | undefined): Promise<Reply> {
-  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE });
+const PERIOD_NAME = { day: "today", week: "this week", month: "this month" } as const;
+
+async function leaderboard(
+  core: BalanceService,
+  inv: Invocation,
+  currencyId: string | undefined,
+  period: "day" | "week" | "month" | "all" = "all",
+): Promise<Reply> {
+  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE, period });
   const cur = board.currency;
+  const when = period === "all" ? "" : ` — ${PERIOD_NAME[period]}`;
   return {
     visibility: "public",
     kind: "info",
-    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`,
+    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}${when}`,
     lines:
       board.items.length === 0
-        ? ["Nobody holds any yet. Managers can start with `/points give`."]
-        : board.items.map(
-            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`,
+        ? [
+            period === "all"
+              ? "Nobody holds any yet. Managers can start with `/points give`."
+              : `Nobody has received any ${PERIOD_NAME[period]} yet.`,
+          ]
+        : board.items.map((row) =>
+            row.received === undefined
+              ? `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`
+              : `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.received, cur)}** received`,
           ),
   };
 }

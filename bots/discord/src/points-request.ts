@@ -17,9 +17,15 @@ export interface PointsRequest {
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
   /** When the `user` option's member joined the guild (ISO), as the interaction's resolved member says. */
   userJoinedAt?: string | undefined;
+  /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
+  to?: string | undefined;
   amount?: number | undefined;
   reason?: string | undefined;
   currency?: string | undefined;
   /** `/points undo entry:` */
   entry?: string | undefined;
+  /** `/points link code:` */
+  code?: string | undefined;
+  /** `/points leaderboard period:` */
+  period?: string | undefined;
 }

@@ -30,9 +30,12 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
       : undefined,
     userJoinedAt: userId ? (interaction.data.resolved?.members?.[userId]?.joined_at ?? undefined) : undefined,
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
+    to: stringValue(value("to")),
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),
     entry: stringValue(value("entry")),
+    code: stringValue(value("code")),
+    period: stringValue(value("period")),
   };
 }
 

@@ -1,5 +1,4 @@
-import { type AllowancePeriod, allowancePeriods, type Currency, currencies, type Database } from "@tally/db";
-import { and, eq } from "drizzle-orm";
+import { type AllowancePeriod, allowancePeriods, type Currency } from "@tally/db";
 import { type AmountInput, parseAmount } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
 
@@ -11,40 +10,29 @@ export interface AllowanceInput {
   managersExempt?: boolean | undefined;
 }
 
-/** Sets (or with null removes) a currency's allowance; what was given this period still counts after a change. */
-export async function setAllowance(
-  db: Database,
-  realmId: string,
-  currencyId: string,
+/**
+ * The currency columns an allowance (or its removal, null) sets, checked against the currency's scale. What was given
+ * in the current period still counts after a change.
+ */
+export function allowanceValues(
   allowance: AllowanceInput | null,
-): Promise<Currency> {
-  const [currency] = await db
-    .select()
-    .from(currencies)
-    .where(and(eq(currencies.realmId, realmId), eq(currencies.id, currencyId)));
-  if (!currency) throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
-  let values: Pick<Currency, "allowanceAmount" | "allowancePeriod" | "allowanceManagersExempt">;
-  if (allowance === null) {
-    values = { allowanceAmount: null, allowancePeriod: null, allowanceManagersExempt: false };
-  } else {
-    if (!allowancePeriods.includes(allowance.period)) {
-      throw new TallyError("VALIDATION", `allowance.period must be one of ${allowancePeriods.join(", ")}.`);
-    }
-    let amount: bigint;
-    try {
-      amount = parseAmount(allowance.amount, currency.scale);
-    } catch (error) {
-      if (error instanceof TallyError) throw new TallyError("VALIDATION", `allowance.amount: ${error.message}`);
-      throw error;
-    }
-    if (amount <= 0n) throw new TallyError("VALIDATION", "allowance.amount must be positive.");
-    values = {
-      allowanceAmount: amount,
-      allowancePeriod: allowance.period,
-      allowanceManagersExempt: allowance.managersExempt ?? false,
-    };
+  scale: number,
+): Pick<Currency, "allowanceAmount" | "allowancePeriod" | "allowanceManagersExempt"> {
+  if (allowance === null) return { allowanceAmount: null, allowancePeriod: null, allowanceManagersExempt: false };
+  if (!allowancePeriods.includes(allowance.period)) {
+    throw new TallyError("VALIDATION", `allowance.period must be one of ${allowancePeriods.join(", ")}.`);
   }
-  const [updated] = await db.update(currencies).set(values).where(eq(currencies.id, currency.id)).returning();
-  if (!updated) throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
-  return updated;
+  let amount: bigint;
+  try {
+    amount = parseAmount(allowance.amount, scale);
+  } catch (error) {
+    if (error instanceof TallyError) throw new TallyError("VALIDATION", `allowance.amount: ${error.message}`);
+    throw error;
+  }
+  if (amount <= 0n) throw new TallyError("VALIDATION", "allowance.amount must be positive.");
+  return {
+    allowanceAmount: amount,
+    allowancePeriod: allowance.period,
+    allowanceManagersExempt: allowance.managersExempt ?? false,
+  };
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { realms } from "./realms.ts";
 
 export const allowancePeriods = ["day", "week", "month"] as const;
@@ -22,7 +22,11 @@ export const currencies = pgTable(
     allowancePeriod: text("allowance_period", { enum: allowancePeriods }),
     /** Managers give without drawing on an allowance only when the realm says so. */
     allowanceManagersExempt: boolean("allowance_managers_exempt").notNull().default(false),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+    /** Set while archived: no new entries in it, its balances stay readable. */
+    archivedAt: timestamp("archived_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index("currencies_realm_idx").on(t.realmId),

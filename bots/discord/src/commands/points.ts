@@ -21,12 +21,12 @@ const withCurrency = (s: SlashCommandSubcommandBuilder) =>
     o.setName("currency").setDescription("Which currency (the server's default when empty)").setAutocomplete(true),
   );
 
+// Discord lists required options first: the amount, then whom (a user, or `to` for an identity elsewhere).
 const moving = (s: SlashCommandSubcommandBuilder, name: string, description: string, who: string) =>
   withCurrency(
     s
       .setName(name)
       .setDescription(description)
-      .addUserOption((o) => o.setName("user").setDescription(who).setRequired(true))
       .addIntegerOption((o) =>
         o
           .setName("amount")
@@ -34,6 +34,13 @@ const moving = (s: SlashCommandSubcommandBuilder, name: string, description: str
           .setRequired(true)
           .setMinValue(1)
           .setMaxValue(Number.MAX_SAFE_INTEGER),
+      )
+      .addUserOption((o) => o.setName("user").setDescription(who))
+      .addStringOption((o) =>
+        o
+          .setName("to")
+          .setDescription("Instead of user: slack:U…, email:…, user:<user_id> or discord:<id>")
+          .setMaxLength(300),
       )
       .addStringOption((o) => o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON)),
   );
@@ -76,7 +83,24 @@ export const data = new SlashCommandBuilder()
     withCurrency(s.setName("allowance").setDescription("What you have left to give, and when it refills")),
   )
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
-  .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("leaderboard")
+        .setDescription("Show the top holders, or who received the most today, this week or this month")
+        .addStringOption((o) =>
+          o
+            .setName("period")
+            .setDescription("Rank by what was received in this period (all: by balance)")
+            .addChoices(
+              { name: "today", value: "day" },
+              { name: "this week", value: "week" },
+              { name: "this month", value: "month" },
+              { name: "all time (balance)", value: "all" },
+            ),
+        ),
+    ),
+  )
   .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
   .addSubcommand((s) =>
     s
@@ -86,6 +110,15 @@ export const data = new SlashCommandBuilder()
         o.setName("entry").setDescription("The entry id /points history shows, e.g. 42").setMaxLength(20),
       ),
   )
+  .addSubcommand((s) =>
+    s
+      .setName("link")
+      .setDescription("Join your Discord and Slack accounts: get a code, or type the code from the other platform")
+      .addStringOption((o) =>
+        o.setName("code").setDescription("The TALLY-… code from your other platform (empty: get one)").setMaxLength(40),
+      ),
+  )
+  .addSubcommand((s) => s.setName("whoami").setDescription("Your identities on every platform and your balances"))
   .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
 
 export interface ExecuteOptions {
@@ -151,8 +184,11 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
     userJoinedAt: joined ?? undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
+    to: interaction.options.getString("to") ?? undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
+    code: interaction.options.getString("code") ?? undefined,
+    period: interaction.options.getString("period") ?? undefined,
   };
 }
