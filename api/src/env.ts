@@ -59,6 +59,13 @@ export const envSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
+  /** Most members one role or user-group give may reach. */
+  TALLY_BULK_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Opt-in: the Discord bot asks for the Server Members intent, which `/points give role:` needs to list a role. */
+  DISCORD_MEMBERS_INTENT: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

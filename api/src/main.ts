@@ -75,6 +75,7 @@ async function main(): Promise<void> {
         appToken: env.SLACK_APP_TOKEN,
         apiUrl: env.SLACK_API_URL,
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
+        bulkMax: env.TALLY_BULK_MAX,
         logger: boltLogger(logger.child({ door: "slack" })),
       })
     : undefined;
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
         core,
         token: env.DISCORD_TOKEN,
         apiUrl,
+        membersIntent: env.DISCORD_MEMBERS_INTENT,
+        bulkMax: env.TALLY_BULK_MAX,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })
       .catch((error: unknown) => {

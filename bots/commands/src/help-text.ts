@@ -10,6 +10,7 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
   return [
     `**/points give ${who} <amount> [reason]** — add points (${managers})`,
     `**/points take ${who} <amount> [reason]** — remove points (${managers})`,
+    `**/points give ${platform === "discord" ? "role:@Role" : "@group"} <amount> [reason]** — add points to every member of a ${platform === "discord" ? "role" : "user group"}, bots left out (${managers})`,
     `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
     `**/points thank ${who} [amount] [reason]** — give points from your allowance (1 unless you say), not your balance`,
     "**/points allowance** — what is left of your allowance to give, and when it refills",

@@ -203,6 +203,8 @@ function extractCurrency(tokens: string[]): { rest: string[]; currencyId?: strin
 
 const SLACK_MENTION = /^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{1,30}$/;
+// A user group as Slack escapes it: `<!subteam^S0123|@mods>`.
+const SUBTEAM = /^<!subteam\^([A-Z0-9]{1,30})(?:\|([^<>]*))?>$/;
 const SNOWFLAKE = /^\d{17,20}$/;
 // Slack turns typed addresses into `<mailto:ada@example.com|ada@example.com>` when escaping is on.
 const MAILTO = /^<mailto:([^|<>]+)(?:\|[^<>]*)?>$/;
@@ -213,7 +215,11 @@ export function parseTarget(text: string): Target | { error: string } {
   const mention = SLACK_MENTION.exec(text);
   if (mention?.[1]) return { kind: "member", platform: "slack", id: mention[1] };
   if (text.startsWith("<#")) return { error: "That is a channel; points go to a person. Mention them with @." };
-  if (text.startsWith("<!")) return { error: "Points go to one person, not a group: mention a single user." };
+  const group = SUBTEAM.exec(text);
+  if (group?.[1]) return { kind: "group", platform: "slack", id: group[1], ...(group[2] ? { name: group[2] } : {}) };
+  if (text.startsWith("<!")) {
+    return { error: "Points go to a person or a user group, not @here, @channel or @everyone." };
+  }
   if (text.startsWith("@")) {
     return {
       error: `"${truncate(text)}" is plain text, not a mention: pick the person from Slack's @ menu (the app needs should_escape: true), or use discord:, email: or user:.`,

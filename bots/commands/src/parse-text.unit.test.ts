@@ -50,6 +50,8 @@ function typed(cmd: PointsCommand, style: { mentionName: string; upper: boolean;
         return style.mailto ? `email:<mailto:${t.address}|${t.address}>` : `email:${t.address}`;
       case "user":
         return `user:${t.userId}`;
+      case "group":
+        return `<!subteam^${t.id}|@${t.name ?? t.id}>`;
     }
   };
   const parts: string[] = [style.upper ? cmd.name.toUpperCase() : cmd.name];
@@ -143,6 +145,15 @@ describe("parsePointsText", () => {
     });
   });
 
+  it("reads a Slack user group as a group target", () => {
+    expect(parsePointsText("give <!subteam^S0MODS|@mods> 10 thanks")).toEqual({
+      name: "give",
+      target: { kind: "group", platform: "slack", id: "S0MODS", name: "@mods" },
+      amount: 10,
+      reason: "thanks",
+    });
+  });
+
   it("reads slack:<user id>, link codes and whoami", () => {
     expect(parsePointsText("give slack:U0ADA 5")).toEqual({
       name: "give",
@@ -162,7 +173,7 @@ describe("parsePointsText", () => {
     ["give @ada 5", /plain text, not a mention/],
     ["give ada 5", /not someone I can credit/],
     ["give <#C1|general> 5", /channel/],
-    ["give <!here> 5", /not a group/],
+    ["give <!here> 5", /a user group, not @here/],
     ["give discord:123 5", /17 to 20 digits/],
     ["give email:nope 5", /not an email address/],
     ["give user: 5", /needs a user id/],

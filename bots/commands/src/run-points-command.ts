@@ -10,6 +10,7 @@ import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
+import { giveToGroup } from "./give-to-group.ts";
 import { helpText } from "./help-text.ts";
 import { context, invokerLabel, invokerSubject, replayNote, shownReason } from "./invocation-context.ts";
 import { limitCommands } from "./limit-commands.ts";
@@ -49,9 +50,12 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
     switch (command.name) {
       case "give":
       case "take":
-        return await giveOrTake(core, inv, command, situation);
       case "tip":
-        return await tip(core, inv, command, situation);
+        if (command.target.kind === "group")
+          return await giveToGroup(core, inv, { ...command, target: command.target });
+        return command.name === "tip"
+          ? await tip(core, inv, command, situation)
+          : await giveOrTake(core, inv, command, situation);
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":

@@ -57,7 +57,7 @@ export async function setRealmTimezone(db: Database, id: string, timezone: strin
   try {
     const [realm] = await db
       .update(realms)
-      .set({ timezone })
+      .set({ timezone, updatedAt: new Date() })
       .where(and(eq(realms.id, id), timezone === null ? sql`true` : sql`(now() AT TIME ZONE ${timezone}) IS NOT NULL`))
       .returning();
     if (!realm) throw new TallyError("NOT_FOUND", `No realm "${id}".`);

@@ -53,14 +53,15 @@ export async function periodLeaderboard(
           AND e.delta > 0 AND e.kind IN ('adjust', 'transfer', 'import')
           AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_entry_id = e.id)
         GROUP BY 1
-      ), ranked AS (SELECT account_id, received, rank() OVER (ORDER BY received DESC) AS rank FROM totals)
+      ), ranked AS (SELECT account_id, received, rank() OVER (ORDER BY received DESC) AS rank FROM totals),
+      page AS (SELECT * FROM ranked ORDER BY received DESC, account_id LIMIT ${take + 1} OFFSET ${offset})
+      -- Names, balances and credentials for the page only, not for everyone who received something.
       SELECT t.account_id, a.user_id, a.name, a.kind, t.received, t.rank, b.balance, ${since} AS since,
         (SELECT json_agg(json_build_object('type', c.type, 'source', c.source, 'value', c.value) ORDER BY c.created_at)
           FROM credentials c WHERE c.account_id = t.account_id) AS credentials
-      FROM ranked t JOIN accounts a ON a.id = t.account_id
+      FROM page t JOIN accounts a ON a.id = t.account_id
         LEFT JOIN balances b ON b.account_id = t.account_id AND b.currency_id = ${currencyId}
-      ORDER BY t.received DESC, t.account_id
-      LIMIT ${take + 1} OFFSET ${offset}`,
+      ORDER BY t.received DESC, t.account_id`,
   );
   const items = rows.slice(0, take).map((r) => ({
     rank: Number(r.rank),

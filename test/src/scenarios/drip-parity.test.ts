@@ -1,7 +1,9 @@
+import { deliverDue } from "@tally/core";
 import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
+import { type Receiver, startReceiver, until } from "../webhook-receiver.ts";
 
 /**
  * A client as Drip's docs write one ("Code Examples": a class with `request(method, endpoint, data)` against
@@ -281,6 +283,39 @@ describe("Drip's member-management guide", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect((await send(11)).status).toBe(409);
     expect(await entries()).toBe(1);
+  });
+
+  it("emits balance.changed webhooks for member balance, batch and transfer writes, like every other door", async () => {
+    let receiver: Receiver | undefined;
+    try {
+      receiver = await startReceiver();
+      const hook = await h.call("POST", "/api/v1/realms/default/webhooks", {
+        body: { url: receiver.url, events: ["balance.changed"] },
+      });
+      receiver.secrets.push(hook.body.secret);
+      const ada = await member("u-ada");
+      const grace = await member("u-grace");
+      await client.request("PATCH", `/realms/default/members/${ada}/balance`, { amount: 10 });
+      await client.request("PATCH", "/realms/default/members/transaction", { updates: [{ dripId: grace, amount: 4 }] });
+      await client.request("PATCH", `/realms/default/members/${ada}/transfer`, { amount: 2, recipientId: grace });
+      const events = receiver;
+      await until(async () => {
+        await deliverDue(h.t.db, { allowPrivate: true });
+        return events.received.length === 4;
+      }, "four events");
+      const deltas = events.received.map((e) => [e.body.data.accountId, e.body.data.delta, e.body.data.balanceAfter]);
+      expect(deltas).toEqual(
+        expect.arrayContaining([
+          [ada, 10, 10],
+          [grace, 4, 4],
+          [ada, -2, 8],
+          [grace, 2, 6],
+        ]),
+      );
+      expect(events.rejected).toBe(0);
+    } finally {
+      await receiver?.close();
+    }
   });
 
   it("merges member metadata and answers the member", async () => {

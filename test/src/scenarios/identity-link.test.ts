@@ -187,6 +187,15 @@ describe("linking Discord and Slack identities from chat", () => {
     expect((await onDiscord(ada, "balance")).text).toContain("8 points");
     const other = await h.call("POST", "/api/v1/realms/elsewhere/credentials/link-codes?type=email&value=a@b.co");
     expect(other.status).toBe(403);
+    // Guessing: each identity gets 5 attempts per 10 minutes, then 429 with Retry-After.
+    const guess = (code: string) =>
+      h.call("POST", `/api/v1/realms/default/credentials/link-codes/${code}/redeem?type=discord-id&value=${bob.id}`);
+    for (const code of ["TALLY-22222222", "TALLY-22222223", "TALLY-22222224", "TALLY-22222225", "TALLY-22222226"]) {
+      expect((await guess(code)).status).toBe(404);
+    }
+    const limited = await guess("TALLY-22222227");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   it("help says linking is one-way and there is no unlink", async () => {

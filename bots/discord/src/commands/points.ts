@@ -10,7 +10,7 @@ import {
 } from "discord.js";
 import { answerInTime, DEFER_AFTER_MS } from "../answer-in-time.ts";
 import { currencyChoices } from "../currency-choices.ts";
-import { dispatchPoints } from "../dispatch-points.ts";
+import { dispatchPoints, type GroupOptions } from "../dispatch-points.ts";
 import type { PointsRequest } from "../points-request.ts";
 import { internalErrorReply, renderEmbed } from "../render-embed.ts";
 
@@ -58,7 +58,16 @@ export const data = new SlashCommandBuilder()
   .setName("points")
   .setDescription("Give, take, tip and check points")
   .setContexts(InteractionContextType.Guild)
-  .addSubcommand((s) => moving(s, "give", "Give points to a member (managers)", "Who gets the points"))
+  .addSubcommand((s) =>
+    moving(
+      s,
+      "give",
+      "Give points to a member or every member of a role (managers)",
+      "Who gets the points",
+    ).addRoleOption((o) =>
+      o.setName("role").setDescription("Instead of user: every member of this role (bots left out)"),
+    ),
+  )
   .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
   .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
   .addSubcommand((s) =>
@@ -123,13 +132,14 @@ export const data = new SlashCommandBuilder()
 
 export interface ExecuteOptions {
   core: BalanceService;
+  group?: GroupOptions | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
 }
 
 /** Answers a `/points` interaction from the gateway, deferring first when the work runs long. */
 export async function execute(interaction: ChatInputCommandInteraction, options: ExecuteOptions): Promise<void> {
-  const work = dispatchPoints(options.core, fromGateway(interaction)).catch((error: unknown) => {
+  const work = dispatchPoints(options.core, fromGateway(interaction), options.group).catch((error: unknown) => {
     options.onError?.(error);
     return internalErrorReply;
   });
@@ -171,6 +181,7 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
   const user = interaction.options.getUser("user");
   const target = interaction.options.getMember("user");
   const joined = !target ? undefined : "joined_at" in target ? target.joined_at : target.joinedAt?.toISOString();
+  const role = interaction.options.getRole("role");
   return {
     interactionId: interaction.id,
     guildId: interaction.guildId,
@@ -185,6 +196,7 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     userJoinedAt: joined ?? undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
     to: interaction.options.getString("to") ?? undefined,
+    role: role ? { id: role.id, name: role.name } : undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
