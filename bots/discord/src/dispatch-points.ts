@@ -46,8 +46,8 @@ export async function dispatchPoints(
     },
     idempotencyKey: `discord:${request.interactionId}`,
     command,
-    ...(group.bulkMax ? { bulkMax: group.bulkMax } : {}),
     ...(request.userJoinedAt ? { targetJoinedAt: new Date(request.userJoinedAt) } : {}),
+    ...(group.bulkMax ? { bulkMax: group.bulkMax } : {}),
   };
   if (command.name === "give" && command.target.kind === "group" && invocation.invoker.isManager) {
     if (!group.listRoleMembers) return fail("Role gives are off", MEMBERS_INTENT_HELP);

@@ -15,10 +15,10 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
-  /** `/points give role:` a role whose members all get the points. */
-  role?: { id: string; name?: string | undefined } | undefined;
   /** When the `user` option's member joined the guild (ISO), as the interaction's resolved member says. */
   userJoinedAt?: string | undefined;
+  /** `/points give role:` a role whose members all get the points. */
+  role?: { id: string; name?: string | undefined } | undefined;
   /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
   to?: string | undefined;
   amount?: number | undefined;

@@ -91,12 +91,23 @@ export interface CurrencyPatch {
   allowance?: AllowanceInput | null | undefined;
 }
 
-type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt" | "metadata" | "allowanceAmount"> & {
+type StoredCurrency = Omit<
+  Currency,
+  | "createdAt"
+  | "updatedAt"
+  | "archivedAt"
+  | "metadata"
+  | "allowanceAmount"
+  | "allowancePeriod"
+  | "allowanceManagersExempt"
+> & {
   createdAt: string;
   updatedAt?: string;
   archivedAt?: string | null;
   metadata?: Record<string, unknown> | null;
   allowanceAmount?: string | null;
+  allowancePeriod?: Currency["allowancePeriod"];
+  allowanceManagersExempt?: boolean;
 };
 // Results stored before a currency had updatedAt, archivedAt and metadata replay as never updated nor archived.
 const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => ({
@@ -106,6 +117,8 @@ const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => 
   updatedAt: new Date(s.updatedAt ?? s.createdAt),
   archivedAt: s.archivedAt ? new Date(s.archivedAt) : null,
   allowanceAmount: s.allowanceAmount ? BigInt(s.allowanceAmount) : null,
+  allowancePeriod: s.allowancePeriod ?? null,
+  allowanceManagersExempt: s.allowanceManagersExempt ?? false,
   replayed: true,
 });
 // JSON has no bigint: the allowance is stored as its decimal text.

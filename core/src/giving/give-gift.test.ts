@@ -67,6 +67,18 @@ describe("allowances", () => {
     expect((await thank(4)).allowance?.remaining).toBe(0n);
   });
 
+  it("starts periods at midnight in the realm's time zone once it has one", async () => {
+    await world.core.setAllowance("default", await points(), { amount: 2, period: "day" });
+    await world.core.setRealmTimezone("default", "Europe/Paris");
+    clock = new Date("2026-11-25T22:30:00Z"); // 23:30 in Paris
+    await thank(2);
+    expect((await world.core.allowanceLeft("default", ada)).allowance?.resetsAt.toISOString()).toBe(
+      "2026-11-25T23:00:00.000Z",
+    );
+    clock = new Date("2026-11-25T23:00:00Z"); // midnight in Paris, still 25 November in UTC
+    expect((await world.core.allowanceLeft("default", ada)).allowance?.remaining).toBe(2n);
+  });
+
   it("does not exempt managers unless the currency says so", async () => {
     const id = await points();
     await world.core.setAllowance("default", id, { amount: 1, period: "month" });

@@ -28,6 +28,22 @@ describe("PATCH /api/v1/realms/{realmId}/currencies/{currencyId} {allowance}", (
     expect(removed.body.allowance).toBeNull();
   });
 
+  it("replays a keyed allowance change with its original answer", async () => {
+    const path = await currencyPath();
+    const send = () =>
+      h.call("PATCH", path, {
+        body: { allowance: { amount: 7, period: "month" } },
+        headers: { "idempotency-key": "allowance-once" },
+      });
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+    expect(again.body.allowance).toEqual({ amount: 7, period: "month", managersExempt: false });
+  });
+
   it("refuses bad input by field, unknown currencies and other realms, changing nothing", async () => {
     const path = await currencyPath();
     const period = await h.call("PATCH", path, { body: { allowance: { amount: 5, period: "year" } } });

@@ -516,7 +516,18 @@ describe("Drip's point-systems guide (currencies)", () => {
     const ada = await member("u-ada");
     const gems = await client.request("POST", "/realms/default/currencies", { name: "gems", emoji: "💎" });
     const read = await client.request("GET", `/realms/default/currencies/${gems.id}`);
-    expect(keys(read)).toEqual(["allowNegative", "archived", "emoji", "id", "isDefault", "metadata", "name", "scale"]);
+    // Tally adds the allowance (/points thank, reactions) to Drip's fields.
+    expect(keys(read)).toEqual([
+      "allowNegative",
+      "allowance",
+      "archived",
+      "emoji",
+      "id",
+      "isDefault",
+      "metadata",
+      "name",
+      "scale",
+    ]);
     expect(read).toEqual({ ...gems, archived: false, metadata: {} });
 
     const scaled = await client.request("PATCH", `/realms/default/currencies/${gems.id}`, { scale: 2, name: "Gems" });

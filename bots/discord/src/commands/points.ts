@@ -179,9 +179,9 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
   // Uncached guilds give the raw API member (roles as ids); cached ones a GuildMember.
   const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   const user = interaction.options.getUser("user");
-  const role = interaction.options.getRole("role");
   const target = interaction.options.getMember("user");
   const joined = !target ? undefined : "joined_at" in target ? target.joined_at : target.joinedAt?.toISOString();
+  const role = interaction.options.getRole("role");
   return {
     interactionId: interaction.id,
     guildId: interaction.guildId,
