@@ -1,10 +1,17 @@
 import { performance } from "node:perf_hooks";
-import { createBalanceService, setIdempotencyTtlHours, startIdempotencyPruner, startWebhookWorker } from "@tally/core";
+import {
+  API_KEY_REVOKED_CHANNEL,
+  createBalanceService,
+  setIdempotencyTtlHours,
+  startIdempotencyPruner,
+  startWebhookWorker,
+} from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { boltLogger, createLogger, type Logger, startupLogger } from "./create-logger.ts";
 import { type Env, parseEnv } from "./env.ts";
+import { sharedRateLimitStore } from "./plugins/shared-rate-limit.ts";
 
 /** How long a stop (SIGTERM, SIGINT) may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 15_000;
@@ -80,7 +87,21 @@ async function main(): Promise<void> {
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
     webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
-    rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
+    rateLimit:
+      env.TALLY_RATE_LIMIT === 0
+        ? false
+        : {
+            max: env.TALLY_RATE_LIMIT,
+            timeWindowMs: 60_000,
+            // Several processes may share PostgreSQL: the limit is counted there; PGlite has one process.
+            store: database.driver === "postgres" ? sharedRateLimitStore(database.db) : undefined,
+          },
+    keyRevocations: (onRevoked) => {
+      database.listen(API_KEY_REVOKED_CHANNEL, onRevoked).then(
+        (stop) => stops.push(stop),
+        (error: unknown) => logger.error({ err: error }, "cannot listen for API key revocations"),
+      );
+    },
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);

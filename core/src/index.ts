@@ -1,4 +1,6 @@
+export { API_KEY_REVOKED_CHANNEL } from "./admin/api-keys.ts";
 export * from "./admin/bot-bindings.ts";
+export * from "./admin/lease-rate-limit.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";

@@ -25,6 +25,7 @@ const TABLES = [
   "webhook_sequences",
   "webhook_deliveries",
   "webhook_endpoints",
+  "rate_limit_windows",
 ];
 
 /**
