@@ -18,6 +18,9 @@ const PGBOUNCER_SUITES = [
  */
 export default defineConfig({
   test: {
+    // Files run in separate processes on separate databases; most of a file's time is spent waiting on PostgreSQL,
+    // child processes and sockets, so three at once finish sooner even on two cores.
+    maxWorkers: 3,
     projects: [
       { test: { ...common, name: "unit", include: ["**/*.unit.test.ts"], exclude: ["**/node_modules/**"] } },
       {

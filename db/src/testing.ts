@@ -26,6 +26,8 @@ const TABLES = [
   "webhook_deliveries",
   "webhook_endpoints",
   "rate_limit_windows",
+  "link_codes",
+  "link_code_attempts",
 ];
 
 /**

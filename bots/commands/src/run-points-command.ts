@@ -12,6 +12,7 @@ import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
+import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
 import { memberSubject, sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 
@@ -55,6 +56,10 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
         return await undo(core, inv, command.entryId);
+      case "link":
+        return await linkIdentity(core, inv, command.code);
+      case "whoami":
+        return await whoami(core, inv);
       case "help":
         return {
           visibility: "ephemeral",

@@ -6,6 +6,7 @@ export * from "./credentials.ts";
 export * from "./currencies.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";
+export * from "./link-codes.ts";
 export * from "./rate-limits.ts";
 export * from "./realms.ts";
 export * from "./webhooks.ts";
