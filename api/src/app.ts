@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import rateLimit, { type RateLimitPluginOptions } from "@fastify/rate-limit";
-import type { BalanceService } from "@tally/core";
+import { type BalanceService, inRequestScope } from "@tally/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { type AuthLimits, registerAuth } from "./plugins/auth.ts";
@@ -67,6 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // One scope per request: after it writes, its reads stay on the primary (DATABASE_REPLICA_URL).
+  app.addHook("onRequest", (_request, _reply, done) => inRequestScope(done));
   registerErrorHandler(app);
   registerAuth(app, deps.core, deps.authLimits, deps.keyRevocations);
 

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const core = createBalanceService(database.db);
+  const replica = env.DATABASE_REPLICA_URL ? await openReplica(env, say) : undefined;
+  if (replica) stops.push(() => replica.close());
+  const core = createBalanceService(database.db, { readDb: replica?.db });
   const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
   setIdempotencyTtlHours(env.TALLY_IDEMPOTENCY_TTL_HOURS);
   say.info(`Realm: ${boot.realmId}${boot.createdRealm ? " (created with currency points)" : ""}`);
@@ -128,10 +130,14 @@ async function main(): Promise<void> {
   if (env.DISCORD_TOKEN && discordBot) {
     const apiUrl = env.DISCORD_API_URL ?? discordBot.DEFAULT_DISCORD_API;
     const discord = await discordBot
-      .startDiscordGateway({
+      .holdGatewayShards({
         core,
         token: env.DISCORD_TOKEN,
         apiUrl,
+        shardCount: env.DISCORD_SHARD_COUNT,
+        // Several processes may share PostgreSQL: each shard is held by one of them; PGlite has one process.
+        lockUrl: database.driver === "postgres" ? env.DATABASE_URL : undefined,
+        onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })
       .catch((error: unknown) => {
@@ -147,6 +153,20 @@ async function main(): Promise<void> {
   say.info(`Tally is listening on ${address} (database: ${where})`);
   say.info(`Doors open: ${doors.join(", ")}`);
   say.info(`Ready in ${Math.round(performance.now())} ms`);
+}
+
+/** The read replica: never migrated (it is read-only; it follows the primary's schema). */
+async function openReplica(env: Env, say: Logger): Promise<OpenDatabase> {
+  if (!env.DATABASE_URL) throw new Error("DATABASE_REPLICA_URL is set without DATABASE_URL: a replica needs a primary");
+  const replica = await openDatabase({
+    url: env.DATABASE_REPLICA_URL,
+    maxConnections: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARE,
+    migrate: false,
+    connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
+  });
+  say.info("Read replica: leaderboards, history and exports read from DATABASE_REPLICA_URL");
+  return replica;
 }
 
 /** Opens PostgreSQL (waiting for it while it starts) or the embedded database, and says which. */

@@ -24,6 +24,7 @@ import { auditLedger } from "./queries/audit-ledger.ts";
 import { describeAccount } from "./queries/describe-account.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
+import { noteWrite, readHandle } from "./read-routing.ts";
 
 export interface AdjustRequest {
   subject: Subject;
@@ -50,8 +51,14 @@ export function createBalanceService(
     groupCommit?: GroupWriterOptions;
     /** The time link codes expire and periods start by; tests move it. */
     now?: () => Date;
+    /**
+     * A streaming replica (DATABASE_REPLICA_URL) for reads that may lag: leaderboards, history, exports. Writes,
+     * balances, idempotency and every read of a request that has written stay on `db`.
+     */
+    readDb?: Database | undefined;
   } = {},
 ) {
+  const reads = () => readHandle(db, options.readDb);
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
@@ -88,6 +95,7 @@ export function createBalanceService(
     written: (result: T) => { kind: EntryKind; count: number } | undefined,
     run: () => Promise<T>,
   ): Promise<T> {
+    noteWrite();
     try {
       const result = await run();
       const entries = written(result);
@@ -102,6 +110,10 @@ export function createBalanceService(
 
   return {
     db,
+    /** The handle for reads that may lag (the replica when there is one and this request has not written). */
+    get readDb(): Database {
+      return reads();
+    },
     /** Subscribes to what writes did (entries by kind and door, replays, refusals); returns the unsubscribe. */
     observe: events.observe,
     /** For a door to report events of its own (a chat command's outcome) to the same observers. */
@@ -222,16 +234,17 @@ export function createBalanceService(
 
     /** Ledger entries newest first; for a subject, NOT_FOUND when it does not exist. */
     async history(realmId: string, query: HistoryQuery & { subject?: Subject }): Promise<Page<HistoryEntry>> {
-      if (!query.subject) return history(db, realmId, query);
+      const from = reads();
+      if (!query.subject) return history(from, realmId, query);
       const cur = await currency(realmId, query.currencyId);
-      const state = await subjectBalance(db, realmId, query.subject, cur.id);
+      const state = await subjectBalance(from, realmId, query.subject, cur.id);
       if (!state) throw subjectNotFound(query.subject);
-      return history(db, realmId, { ...query, accountId: state.accountId });
+      return history(from, realmId, { ...query, accountId: state.accountId });
     },
 
     async leaderboard(realmId: string, query: { currencyId?: string | undefined; take?: number; after?: string }) {
       const cur = await currency(realmId, query.currencyId);
-      return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
+      return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur };
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */

@@ -23,5 +23,6 @@ export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
 export type { AccountDescription } from "./queries/describe-account.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export { inRequestScope } from "./read-routing.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";
 export * from "./webhooks/index.ts";

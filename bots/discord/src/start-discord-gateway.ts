@@ -13,6 +13,8 @@ export interface GatewayOptions {
   rest?: Partial<RESTOptions> | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** The shards this client connects, of how many (discord.js's `shards`/`shardCount`); default shard 0 of 1. */
+  shards?: { ids: number[]; count: number } | undefined;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
   const onError = options.onError ?? ((error: unknown) => console.error("discord interaction failed:", error));
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     rest: { ...options.rest, api: options.apiUrl ?? DEFAULT_DISCORD_API },
   });
   // Replies still being written when the process is told to stop: stop() waits for them.
