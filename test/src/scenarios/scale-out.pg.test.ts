@@ -1,6 +1,8 @@
 import { createBalanceService } from "@tally/core";
 import { expectAuditClean } from "@tally/core/testing";
+import { queryRows } from "@tally/db";
 import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiProcess, startApiProcess } from "../tally-process.ts";
 
@@ -45,6 +47,15 @@ describe("three API processes on one PostgreSQL", () => {
     );
     expect(await found.json()).toMatchObject({ balance: 480 });
     await expectAuditClean(core);
+  });
+
+  it("each process stays within its connection budget: DATABASE_POOL_MAX, plus one for LISTEN", async () => {
+    const [row] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from pg_stat_activity where datname = current_database()`,
+    );
+    // 3 processes x (5 pooled + 1 listening), and this test's own pool of 4.
+    expect(row?.n).toBeLessThanOrEqual(3 * (5 + 1) + 4);
   });
 
   it(`the per-key limit (${LIMIT} a minute) holds within 10% across the three processes`, async () => {
