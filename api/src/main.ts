@@ -4,6 +4,7 @@ import {
   createBalanceService,
   setIdempotencyTtlHours,
   startIdempotencyPruner,
+  startWebhookPruner,
   startWebhookWorker,
 } from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
         appToken: env.SLACK_APP_TOKEN,
         apiUrl: env.SLACK_API_URL,
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
+        bulkMax: env.TALLY_BULK_MAX,
         logger: boltLogger(logger.child({ door: "slack" })),
       })
     : undefined;
@@ -117,6 +119,11 @@ async function main(): Promise<void> {
     onError: (error) => logger.error({ err: error }, "pruning expired idempotency keys failed"),
   });
   stops.push(() => pruner.stop());
+  const webhookPruner = startWebhookPruner(database.db, {
+    retentionDays: env.TALLY_WEBHOOK_RETENTION_DAYS,
+    onError: (error) => logger.error({ err: error }, "pruning webhook history failed"),
+  });
+  stops.push(() => webhookPruner.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
@@ -138,6 +145,8 @@ async function main(): Promise<void> {
         // Several processes may share PostgreSQL: each shard is held by one of them; PGlite has one process.
         lockUrl: database.driver === "postgres" ? env.DATABASE_URL : undefined,
         onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
+        membersIntent: env.DISCORD_MEMBERS_INTENT,
+        bulkMax: env.TALLY_BULK_MAX,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })
       .catch((error: unknown) => {

@@ -2,8 +2,31 @@ import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
-import { createCurrency, listCurrencies, type NewCurrency } from "./admin/currencies.ts";
-import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
+import {
+  archiveValues,
+  type CurrencyPatch,
+  changeCurrency,
+  createCurrency,
+  getCurrency,
+  listCurrencies,
+  type NewCurrency,
+  patchValues,
+} from "./admin/currencies.ts";
+import {
+  createCredential,
+  deleteCredential,
+  getCredential,
+  updateCredentialMetadata,
+} from "./admin/manage-credentials.ts";
+import {
+  getMember,
+  type MemberSearchType,
+  memberProfiles,
+  mergeMetadata,
+  searchMembers,
+  updateMemberMetadata,
+} from "./admin/members.ts";
+import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
@@ -24,6 +47,7 @@ import { auditLedger } from "./queries/audit-ledger.ts";
 import { describeAccount } from "./queries/describe-account.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
+import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
 import { noteWrite, readHandle } from "./read-routing.ts";
 
 export interface AdjustRequest {
@@ -87,6 +111,27 @@ export function createBalanceService(
     throw new TallyError("NOT_FOUND", "This realm has no default currency.");
   }
 
+  /** The currency a new entry goes to: as `currency`, but an archived one takes no new entries. */
+  async function writableCurrency(realmId: string, currencyId?: string | null): Promise<Currency> {
+    const cur = await currency(realmId, currencyId);
+    if (cur.archivedAt) {
+      throw new TallyError(
+        "CONFLICT",
+        `The realm point (currency) "${cur.name}" is archived: it takes no new entries.`,
+      );
+    }
+    return cur;
+  }
+
+  /** Runs a currency change and forgets this process's cached copy of the realm's currencies. */
+  async function changed<T>(realmId: string, run: Promise<T>): Promise<T> {
+    try {
+      return await run;
+    } finally {
+      currencyCache.delete(realmId);
+    }
+  }
+
   const events = createObservers();
 
   /** Runs a write and tells observers what it did once it has committed, or why it was refused. */
@@ -128,7 +173,7 @@ export function createBalanceService(
         ctx,
         () => ({ kind: "adjust", count: 1 }),
         async () => {
-          const cur = await currency(ctx.realmId, request.currencyId);
+          const cur = await writableCurrency(ctx.realmId, request.currencyId);
           const delta = parseAmount(request.amount, cur.scale);
           const change = await writer.adjust(ctx, {
             subject: request.subject,
@@ -154,7 +199,7 @@ export function createBalanceService(
         ctx,
         () => ({ kind: "transfer", count: 2 }),
         async () => {
-          const cur = await currency(ctx.realmId, request.currencyId);
+          const cur = await writableCurrency(ctx.realmId, request.currencyId);
           const amount = parseAmount(request.amount, cur.scale);
           if (amount < 0n) throw new TallyError("INVALID_AMOUNT", "A transfer amount must be positive.");
           const result = await transferPoints(db, ctx, { ...request, currency: cur, amount });
@@ -173,7 +218,7 @@ export function createBalanceService(
         async () => {
           const planned: BatchItem[] = [];
           for (const [index, item] of items.entries()) {
-            const cur = await currency(ctx.realmId, item.currencyId);
+            const cur = await writableCurrency(ctx.realmId, item.currencyId);
             try {
               planned.push({ ...item, currency: cur, delta: parseAmount(item.amount, cur.scale) });
             } catch (error) {
@@ -242,9 +287,28 @@ export function createBalanceService(
       return history(from, realmId, { ...query, accountId: state.accountId });
     },
 
-    async leaderboard(realmId: string, query: { currencyId?: string | undefined; take?: number; after?: string }) {
+    /**
+     * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
+     * realm's time zone (`since` says when that period began).
+     */
+    async leaderboard(
+      realmId: string,
+      query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
+    ) {
       const cur = await currency(realmId, query.currencyId);
-      return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur };
+      const period = query.period ?? "all";
+      if (period === "all") {
+        return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
+      }
+      const realm = await getRealm(db, realmId);
+      if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
+      const board = await periodLeaderboard(reads(), realmId, cur.id, {
+        ...query,
+        period,
+        timezone: realm.timezone ?? "UTC",
+        now: now(),
+      });
+      return { ...board, currency: cur, period, since: board.since };
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
@@ -252,6 +316,8 @@ export function createBalanceService(
 
     createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
     getRealm: (id: string) => getRealm(db, id),
+    /** IANA zone for period boundaries; null means UTC. */
+    setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
     listRealms: () => listRealms(db),
 
     async createCurrency(realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) {
@@ -259,6 +325,65 @@ export function createBalanceService(
       currencyCache.delete(realmId);
       return created;
     },
+
+    getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
+    /** Name, emoji, overdraft rule, and the scale while the currency has no entries. */
+    updateCurrency: (realmId: string, currencyId: string, patch: CurrencyPatch, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(db, realmId, currencyId, "update-currency", (current, tx) => patchValues(tx, current, patch), {
+          key: idempotencyKey,
+          input: patch,
+        }),
+      ),
+    /** Archived: no new entries in it; its balances stay readable. */
+    setCurrencyArchived: (realmId: string, currencyId: string, archived: boolean, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          archived ? "archive-currency" : "unarchive-currency",
+          async (current) => archiveValues(current, archived),
+          { key: idempotencyKey, input: archived },
+        ),
+      ),
+    updateCurrencyMetadata: (
+      realmId: string,
+      currencyId: string,
+      metadata: Record<string, unknown>,
+      idempotencyKey?: string,
+    ) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          "currency-metadata",
+          async (current) => ({ metadata: mergeMetadata(current.metadata, metadata) }),
+          { key: idempotencyKey, input: metadata },
+        ),
+      ),
+
+    getMember: (realmId: string, accountId: string) => getMember(db, realmId, accountId),
+    memberProfiles: (list: Parameters<typeof memberProfiles>[1]) => memberProfiles(db, list),
+    searchMembers: (realmId: string, type: MemberSearchType, values: string[]) =>
+      searchMembers(db, realmId, type, values),
+    updateMemberMetadata: (ctx: WriteContext, accountId: string, metadata: Record<string, unknown>) =>
+      updateMemberMetadata(db, ctx, accountId, metadata),
+
+    getCredential: (realmId: string, identifier: Identifier) => getCredential(db, realmId, identifier),
+    /** A new credential: unclaimed (a ghost account holds its points), or on a member's account when one is named. */
+    createCredential: (
+      ctx: WriteContext,
+      identifier: Identifier,
+      input: { metadata?: Record<string, unknown> | undefined; accountId?: string | undefined },
+    ) => createCredential(db, ctx, identifier, input),
+    deleteCredential: (ctx: WriteContext, identifier: Identifier) => deleteCredential(db, ctx, identifier),
+    updateCredentialMetadata: (ctx: WriteContext, identifier: Identifier, metadata: Record<string, unknown>) =>
+      updateCredentialMetadata(db, ctx, identifier, metadata),
 
     createApiKey: (realmId: string, input: { name: string; key?: string }) => createApiKey(db, realmId, input),
     authenticateApiKey: (key: string) => authenticateApiKey(db, key),

@@ -16,6 +16,9 @@ export const MAX_JSON_DEPTH = 32;
 export function registerJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    // Drip's example client sends `Content-Type: application/json` on every call, a DELETE without a body too: an
+    // empty body is no body, and a route that needs one says so by name.
+    if (body === "") return done(null, undefined);
     try {
       done(null, parseJson(body as string));
     } catch (error) {
@@ -39,9 +42,13 @@ export function parseJson(text: string): unknown {
       malformed: true,
     });
   }
-  checkStrings(value, "body");
+  // Without escapes, surrogates or a __proto__ key in the text, no parsed string or key can hold what checkStrings
+  // refuses (raw NULs are not valid JSON): most bodies skip the walk.
+  if (MAYBE_UNSTORABLE.test(text)) checkStrings(value, "body");
   return value;
 }
+
+const MAYBE_UNSTORABLE = /\\u|[\ud800-\udfff]|__proto__/;
 
 /** The deepest nesting of arrays and objects, counted without parsing (brackets inside strings do not count). */
 function nestingDepth(text: string): number {

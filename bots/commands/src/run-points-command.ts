@@ -11,6 +11,7 @@ import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
+import { giveToGroup } from "./give-to-group.ts";
 import { helpText } from "./help-text.ts";
 import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
@@ -45,13 +46,16 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
     switch (command.name) {
       case "give":
       case "take":
-        return await giveOrTake(core, inv, command, situation);
       case "tip":
-        return await tip(core, inv, command, situation);
+        if (command.target.kind === "group")
+          return await giveToGroup(core, inv, { ...command, target: command.target });
+        return command.name === "tip"
+          ? await tip(core, inv, command, situation)
+          : await giveOrTake(core, inv, command, situation);
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":
-        return await leaderboard(core, inv, command.currencyId);
+        return await leaderboard(core, inv, command.currencyId, command.period);
       case "history":
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
@@ -201,18 +205,32 @@ async function balance(
   };
 }
 
-async function leaderboard(core: BalanceService, inv: Invocation, currencyId: string | undefined): Promise<Reply> {
-  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE });
+const PERIOD_NAME = { day: "today", week: "this week", month: "this month" } as const;
+
+async function leaderboard(
+  core: BalanceService,
+  inv: Invocation,
+  currencyId: string | undefined,
+  period: "day" | "week" | "month" | "all" = "all",
+): Promise<Reply> {
+  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE, period });
   const cur = board.currency;
+  const when = period === "all" ? "" : ` — ${PERIOD_NAME[period]}`;
   return {
     visibility: "public",
     kind: "info",
-    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`,
+    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}${when}`,
     lines:
       board.items.length === 0
-        ? ["Nobody holds any yet. Managers can start with `/points give`."]
-        : board.items.map(
-            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`,
+        ? [
+            period === "all"
+              ? "Nobody holds any yet. Managers can start with `/points give`."
+              : `Nobody has received any ${PERIOD_NAME[period]} yet.`,
+          ]
+        : board.items.map((row) =>
+            row.received === undefined
+              ? `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`
+              : `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.received, cur)}** received`,
           ),
   };
 }

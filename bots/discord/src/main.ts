@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     shardCount: env.DISCORD_SHARD_COUNT,
     lockUrl: env.DATABASE_URL,
     onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
+    membersIntent: env.DISCORD_MEMBERS_INTENT,
+    bulkMax: env.TALLY_BULK_MAX,
     onError: (error) => logger.error({ err: error }, "Discord interaction failed"),
   }).catch((error: unknown) => {
     throw new Error(

@@ -15,6 +15,8 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  /** `/points give role:` a role whose members all get the points. */
+  role?: { id: string; name?: string | undefined } | undefined;
   /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
   to?: string | undefined;
   amount?: number | undefined;
@@ -24,4 +26,6 @@ export interface PointsRequest {
   entry?: string | undefined;
   /** `/points link code:` */
   code?: string | undefined;
+  /** `/points leaderboard period:` */
+  period?: string | undefined;
 }

@@ -3,6 +3,7 @@ import type { BalanceService } from "@tally/core";
 import { Client, Events, GatewayIntentBits, type Interaction, type RESTOptions } from "discord.js";
 import { autocomplete, execute } from "./commands/points.ts";
 import { DEFAULT_DISCORD_API } from "./interactions-handler.ts";
+import { roleMemberLister } from "./list-role-members.ts";
 
 export interface GatewayOptions {
   core: BalanceService;
@@ -12,6 +13,13 @@ export interface GatewayOptions {
   /** Extra REST settings (tests turn retries off). */
   rest?: Partial<RESTOptions> | undefined;
   deferAfterMs?: number | undefined;
+  /**
+   * DISCORD_MEMBERS_INTENT: the app has the Server Members intent, so `/points give role:` may list a role's members
+   * (REST `GET /guilds/{id}/members`; no member events are asked for over the gateway).
+   */
+  membersIntent?: boolean | undefined;
+  /** TALLY_BULK_MAX: most members one role give may reach. */
+  bulkMax?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
   /** The shards this client connects, of how many (discord.js's `shards`/`shardCount`); default shard 0 of 1. */
   shards?: { ids: number[]; count: number } | undefined;
@@ -28,12 +36,16 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
     ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     rest: { ...options.rest, api: options.apiUrl ?? DEFAULT_DISCORD_API },
   });
+  const group = {
+    listRoleMembers: options.membersIntent ? roleMemberLister(client.rest) : undefined,
+    bulkMax: options.bulkMax,
+  };
   // Replies still being written when the process is told to stop: stop() waits for them.
   const inFlight = new Set<Promise<void>>();
   const answer = async (interaction: Interaction) => {
     try {
       if (interaction.isChatInputCommand() && interaction.commandName === "points") {
-        await execute(interaction, { core: options.core, deferAfterMs: options.deferAfterMs, onError });
+        await execute(interaction, { core: options.core, deferAfterMs: options.deferAfterMs, onError, group });
       } else if (interaction.isAutocomplete() && interaction.commandName === "points") {
         await autocomplete(interaction, options.core);
       }

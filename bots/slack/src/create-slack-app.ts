@@ -21,6 +21,8 @@ export interface SlackAppOptions {
   logLevel?: LogLevel | undefined;
   /** How long a `users.info` answer is reused: a minute unless a test says otherwise. */
   userCacheMs?: number | undefined;
+  /** TALLY_BULK_MAX: most members one user-group give may reach (default 1,000). */
+  bulkMax?: number | undefined;
   /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
   logger?: Logger | undefined;
 }
@@ -81,6 +83,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     core: options.core,
     adminUserIds: options.adminUserIds ?? [],
     userCacheMs: options.userCacheMs,
+    bulkMax: options.bulkMax,
   });
   try {
     await app.init();

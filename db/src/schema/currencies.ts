@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { realms } from "./realms.ts";
 
 export const currencies = pgTable(
@@ -14,7 +14,11 @@ export const currencies = pgTable(
     isDefault: boolean("is_default").notNull().default(false),
     allowNegative: boolean("allow_negative").notNull().default(false),
     scale: integer("scale").notNull().default(0),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+    /** Set while archived: no new entries in it, its balances stay readable. */
+    archivedAt: timestamp("archived_at", { withTimezone: true, precision: 3 }),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index("currencies_realm_idx").on(t.realmId),

@@ -40,7 +40,13 @@ function user(u: UserFixture) {
   };
 }
 
-type OptionValue = string | number | UserFixture;
+export interface RoleFixture {
+  role: true;
+  id: string;
+  name: string;
+}
+
+type OptionValue = string | number | UserFixture | RoleFixture;
 
 /**
  * An `INTERACTION_CREATE` payload for `/points <sub>` as Discord sends it from a guild text channel: the invoking
@@ -56,7 +62,22 @@ export function pointsInteraction(
   const guildId = extra.guildId === undefined ? GUILD_ID : extra.guildId;
   const resolvedUsers: Record<string, unknown> = {};
   const resolvedMembers: Record<string, unknown> = {};
+  const resolvedRoles: Record<string, unknown> = {};
   const typed = Object.entries(options).map(([name, value]) => {
+    if (typeof value === "object" && "role" in value) {
+      resolvedRoles[value.id] = {
+        id: value.id,
+        name: value.name,
+        color: 0,
+        hoist: false,
+        position: 1,
+        permissions: "0",
+        managed: false,
+        mentionable: true,
+        flags: 0,
+      };
+      return { name, type: 8, value: value.id };
+    }
     if (typeof value === "object") {
       resolvedUsers[value.id] = user(value);
       resolvedMembers[value.id] = { roles: [], joined_at: "2024-01-01T00:00:00.000Z", permissions: "0", flags: 0 };
@@ -109,8 +130,13 @@ export function pointsInteraction(
       name: "points",
       type: 1,
       options: [{ name: sub, type: 1, options: typed }],
-      ...(Object.keys(resolvedUsers).length > 0
-        ? { resolved: { users: resolvedUsers, members: resolvedMembers } }
+      ...(Object.keys(resolvedUsers).length + Object.keys(resolvedRoles).length > 0
+        ? {
+            resolved: {
+              ...(Object.keys(resolvedUsers).length > 0 ? { users: resolvedUsers, members: resolvedMembers } : {}),
+              ...(Object.keys(resolvedRoles).length > 0 ? { roles: resolvedRoles } : {}),
+            },
+          }
         : {}),
     },
   };

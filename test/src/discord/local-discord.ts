@@ -44,13 +44,26 @@ export interface LocalDiscord {
   waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
   /** Calls `listener` with each request as it arrives (benchmarks time arrivals without scanning `requests`). */
   onRequest(listener: (r: RecordedRequest) => void): () => void;
+  /**
+   * Guild members `GET /guilds/{id}/members` lists (in id order, `limit` and `after` as Discord pages them), and
+   * whether the app has the Server Members intent: without it Discord answers 403 Missing Access (code 50001).
+   */
+  guildMembers: { members: Map<string, GuildMemberFixture[]>; intent: boolean };
   /** Requests to `POST /interactions/{id}/{token}/callback` for this interaction id. */
   callbacks(interactionId: string): RecordedRequest[];
   close(): Promise<void>;
 }
 
+export interface GuildMemberFixture {
+  id: string;
+  username: string;
+  bot?: boolean;
+  roles: string[];
+}
+
 /** `shards`: what `GET /gateway/bot` recommends; an interaction goes to the connection identified for its guild's shard. */
 export async function startLocalDiscord(options: { shards?: number } = {}): Promise<LocalDiscord> {
+  const guildMembers = { members: new Map<string, GuildMemberFixture[]>(), intent: true };
   const token = `local.${randomBytes(12).toString("base64url")}`;
   const requests: RecordedRequest[] = [];
   const identifies: Record<string, unknown>[] = [];
@@ -104,6 +117,32 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
         shards: options.shards ?? 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
+    }
+    if (head === "guilds" && rest[1] === "members" && rest.length === 2 && r.method === "GET") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      if (!guildMembers.intent) return answer(403, { message: "Missing Access", code: 50001 });
+      const limit = Math.min(Number(r.query.get("limit") ?? 1), 1000);
+      const after = BigInt(r.query.get("after") ?? "0");
+      const page = [...(guildMembers.members.get(rest[0] ?? "") ?? [])]
+        .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+        .filter((m) => BigInt(m.id) > after)
+        .slice(0, limit)
+        .map((m) => ({
+          user: {
+            id: m.id,
+            username: m.username,
+            discriminator: "0",
+            global_name: null,
+            avatar: null,
+            ...(m.bot ? { bot: true } : {}),
+          },
+          roles: m.roles,
+          joined_at: "2024-01-01T00:00:00.000Z",
+          deaf: false,
+          mute: false,
+          flags: 0,
+        }));
+      return answer(200, page);
     }
     if (head === "interactions" && rest[2] === "callback" && r.method === "POST") {
       // Interaction tokens authorise themselves; Discord answers 204 unless with_response=true.
@@ -201,6 +240,7 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
     token,
     requests,
     identifies,
+    guildMembers,
     gateway: {
       connections: () => identified.size,
       shards: () => [...identified.values()].map(([id]) => id).sort((a, b) => a - b),

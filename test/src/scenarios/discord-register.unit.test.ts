@@ -48,7 +48,9 @@ describe("registerCommands (pnpm tally discord register)", () => {
       expect.objectContaining({ name: "to", type: 3 }),
       expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
       expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
+      expect.objectContaining({ name: "role", type: 8 }),
     ]);
+    expect(subcommands.take.map((o: { name: string }) => o.name)).not.toContain("role");
   });
 
   it("registers in one guild when asked, and fails clearly with a wrong token", async () => {

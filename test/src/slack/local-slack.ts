@@ -23,7 +23,7 @@ export interface ApiCall {
 
 /**
  * A stand-in for Slack on 127.0.0.1: the Web API methods Tally's Bolt app calls (`auth.test`, `users.info`,
- * `chat.postMessage`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
+ * `usergroups.users.list`, `chat.postMessage`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
  * says hello, delivers envelopes and records the acks.
  */
 export interface LocalSlack {
@@ -34,6 +34,8 @@ export interface LocalSlack {
   appToken: string;
   calls: ApiCall[];
   users: Map<string, SlackUserFixture>;
+  /** User groups by id (`S…`), each with its members' user ids, for `usergroups.users.list`. */
+  usergroups: Map<string, string[]>;
   /** Makes a Web API method answer only after `ms` (0 restores), as a slow Slack would. */
   slowDown(method: string, ms: number): void;
   /** A fresh response_url; what Bolt's respond() posts there is kept under `key`. */
@@ -60,6 +62,7 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
   const appToken = `xapp-local-${randomUUID()}`;
   const calls: ApiCall[] = [];
   const userMap = new Map(users.map((u) => [u.id, u]));
+  const usergroups = new Map<string, string[]>();
   const delays = new Map<string, number>();
   const posted = new Map<string, Record<string, unknown>[]>();
   const waiters = new Set<() => void>();
@@ -156,6 +159,11 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
           },
         });
       }
+      case "usergroups.users.list": {
+        const members = usergroups.get(String(params.usergroup));
+        if (!members) return json({ ok: false, error: "no_such_subteam" });
+        return json({ ok: true, users: members });
+      }
       case "chat.postMessage":
         return json({ ok: true, channel: params.channel, ts: `${Date.now() / 1000}`, message: { text: params.text } });
       case "apps.connections.open":
@@ -190,6 +198,7 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     appToken,
     calls,
     users: userMap,
+    usergroups,
     slowDown: (method, ms) => {
       delays.set(method, ms);
     },
