@@ -16,6 +16,7 @@ import { realmCredentialAdminRoutes } from "./routes/realm-credential-admin.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmCurrencyRoutes } from "./routes/realm-currencies.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
+import { realmGivingRoutes } from "./routes/realm-giving.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
 import { realmMemberRoutes } from "./routes/realm-members.ts";
@@ -105,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmGivingRoutes(app, deps.core);
   realmMemberRoutes(app, deps.core);
   realmCredentialAdminRoutes(app, deps.core);
   realmCurrencyRoutes(app, deps.core);

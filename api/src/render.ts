@@ -61,6 +61,14 @@ export function currency(c: Currency) {
     isDefault: c.isDefault,
     allowNegative: c.allowNegative,
     scale: c.scale,
+    allowance:
+      c.allowanceAmount === null || c.allowancePeriod === null
+        ? null
+        : {
+            amount: toJsonAmount(c.allowanceAmount, c.scale),
+            period: c.allowancePeriod,
+            managersExempt: c.allowanceManagersExempt,
+          },
     archived: c.archivedAt !== null,
     metadata: c.metadata ?? {},
   };
@@ -174,6 +182,10 @@ export const schemas = {
     isDefault: z.boolean(),
     allowNegative: z.boolean(),
     scale: z.number(),
+    allowance: z
+      .object({ amount: jsonNumber, period: z.enum(["day", "week", "month"]), managersExempt: z.boolean() })
+      .nullable()
+      .describe("What each member may give away per period with /points thank and reactions; null: none"),
     archived: z.boolean().describe("An archived currency takes no new entries; its balances stay readable"),
     metadata: z.record(z.string(), z.unknown()),
   }),

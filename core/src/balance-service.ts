@@ -31,11 +31,28 @@ import { createUser, getUser, listUsers, type UserInput, updateUser } from "./ad
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
 import { isTallyError, TallyError } from "./errors.ts";
+import { allowanceLeft } from "./giving/allowance-left.ts";
+import { type GiftRequest, giveGift } from "./giving/give-gift.ts";
+import { type GivingRules, getGivingRules, setGivingRules } from "./giving/giving-rules.ts";
+import { checkTimeZone, periodBounds } from "./giving/period-bounds.ts";
+import {
+  claimExhaustionNotice,
+  givenReaction,
+  isDuplicateReaction,
+  markReaction,
+  type ReactionInput,
+  type ReactionKey,
+  type ReactionOutcome,
+  reactionCounted,
+  recordReaction,
+} from "./giving/react-points.ts";
+import type { AllowanceInput } from "./giving/set-allowance.ts";
+import { checkReactionRules, setReactionRules } from "./giving/set-reaction-rules.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
 import type { BalanceChange } from "./ledger/balance-change.ts";
-import { findCredential } from "./ledger/ensure-credential.ts";
+import { ensureCredential, findCredential } from "./ledger/ensure-credential.ts";
 import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
@@ -73,8 +90,8 @@ export function createBalanceService(
   db: Database,
   options: {
     groupCommit?: GroupWriterOptions;
-    /** The time link codes expire and periods start by; tests move it. */
-    now?: () => Date;
+    /** The time link codes expire, periods start and allowances refill by; tests move it. */
+    now?: (() => Date) | undefined;
     /**
      * A streaming replica (DATABASE_REPLICA_URL) for reads that may lag: leaderboards, history, exports. Writes,
      * balances, idempotency and every read of a request that has written stay on `db`.
@@ -86,6 +103,7 @@ export function createBalanceService(
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
+  const rulesCache = new Map<string, { at: number; rules: Promise<GivingRules> }>();
 
   function realmCurrencies(realmId: string): Promise<Currency[]> {
     const hit = currencyCache.get(realmId);
@@ -134,6 +152,43 @@ export function createBalanceService(
 
   const events = createObservers();
 
+  /** The realm's time zone, where its allowance periods and daily caps start; UTC until the realm sets one. */
+  async function realmTimeZone(realmId: string): Promise<string> {
+    const zone = (await getRealm(db, realmId))?.timezone;
+    if (!zone) return "UTC";
+    try {
+      return checkTimeZone(zone);
+    } catch {
+      return "UTC";
+    }
+  }
+
+  /** A member gives points they do not own (a thank or a reaction); see giving/give-gift.ts. */
+  function gift(
+    ctx: WriteContext,
+    request: Omit<GiftRequest, "currency" | "amount" | "now" | "timeZone"> & {
+      amount: AmountInput;
+      currencyId?: string | undefined;
+    },
+  ) {
+    return recorded(
+      ctx,
+      () => ({ kind: request.kind, count: 1 }),
+      async () => {
+        const cur = await currency(ctx.realmId, request.currencyId);
+        const amount = parseAmount(request.amount, cur.scale);
+        const result = await giveGift(db, ctx, {
+          ...request,
+          currency: cur,
+          amount,
+          now: now(),
+          timeZone: await realmTimeZone(ctx.realmId),
+        });
+        return { ...result, currency: cur };
+      },
+    );
+  }
+
   /** Runs a write and tells observers what it did once it has committed, or why it was refused. */
   async function recorded<T extends { replayed?: boolean }>(
     ctx: WriteContext,
@@ -165,6 +220,123 @@ export function createBalanceService(
     report: events.emit,
     currency,
     currencies: realmCurrencies,
+    /** The service's clock (tests inject one to cross period boundaries). */
+    now,
+    realmTimeZone,
+    gift,
+
+    /** `/points thank`: mints for the target, counted against the giver's allowance (which must be set). */
+    thank: (
+      ctx: WriteContext,
+      request: {
+        giver: Subject;
+        target: Subject;
+        amount: AmountInput;
+        currencyId?: string | undefined;
+        description?: string | null | undefined;
+        giverIsManager?: boolean | undefined;
+        targetJoinedAt?: Date | undefined;
+      },
+    ) => gift(ctx, { ...request, kind: "thank", requireAllowance: true }),
+
+    /** What the giver has left of a currency's allowance this period, and when it refills; null without one. */
+    async allowanceLeft(realmId: string, giver: Subject, currencyId?: string | null) {
+      const cur = await currency(realmId, currencyId);
+      const state = await allowanceLeft(db, realmId, giver, cur, now(), await realmTimeZone(realmId));
+      return { allowance: state, currency: cur };
+    },
+
+    /** Sets (or with null removes) a currency's allowance: `updateCurrency` with only `allowance`. */
+    setAllowance: (realmId: string, currencyId: string, allowance: AllowanceInput | null, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          "update-currency",
+          (current, tx) => patchValues(tx, current, { allowance }),
+          { key: idempotencyKey, input: { allowance } },
+        ),
+      ),
+
+    /**
+     * A member reacted with an emoji the binding turns into points: gives once per (platform, message, reactor,
+     * emoji), ever, drawing on the reactor's allowance when the currency has one.
+     */
+    async reactionAdded(ctx: WriteContext, input: ReactionInput): Promise<ReactionOutcome> {
+      if (await reactionCounted(db, input)) return { outcome: "duplicate" };
+      // Reactions have no delivery id of their own: the reaction row, not an idempotency key, makes them count once.
+      const plain = { ...ctx, idempotencyKey: undefined };
+      try {
+        const result = await gift(plain, {
+          giver: input.giver,
+          target: input.target,
+          amount: input.amount,
+          currencyId: input.currencyId,
+          kind: "reaction",
+          requireAllowance: false,
+          targetJoinedAt: input.targetJoinedAt,
+          description: `reacted ${input.platform === "slack" ? `:${input.emoji}:` : input.emoji}`,
+          alsoWrite: recordReaction(input, ctx.realmId, input.targetId),
+        });
+        return { outcome: "given", change: result.change };
+      } catch (error) {
+        if (isDuplicateReaction(error)) return { outcome: "duplicate" };
+        if (!isTallyError(error)) throw error;
+        if (error.code === "VALIDATION" && error.details?.reason === "self") return { outcome: "nothing" };
+        if (error.code === "TOO_SOON") return { outcome: "refused", error, notify: true };
+        if (error.code !== "ALLOWANCE_EXHAUSTED" || input.giver.kind !== "credential") throw error;
+        const cur = await currency(ctx.realmId, input.currencyId);
+        const { start } = periodBounds(now(), cur.allowancePeriod ?? "day", await realmTimeZone(ctx.realmId));
+        const giver = await ensureCredential(db, ctx.realmId, input.giver.identifier);
+        const notify = await claimExhaustionNotice(db, {
+          realmId: ctx.realmId,
+          currencyId: cur.id,
+          accountId: giver.accountId,
+          periodStart: start,
+          now: now(),
+        });
+        return { outcome: "refused", error, notify };
+      }
+    },
+
+    /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
+    async reactionRemoved(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
+      const given = await givenReaction(db, key);
+      if (!given) return { outcome: "nothing" };
+      const keyed = {
+        ...ctx,
+        idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
+      };
+      try {
+        await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
+      } catch (error) {
+        if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
+          await markReaction(db, key, "kept", "spent before the reaction was removed");
+          return { outcome: "kept", entryId: given.entryId };
+        }
+        if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+      }
+      await markReaction(db, key, "reversed", null);
+      return { outcome: "reversed", entryId: given.entryId };
+    },
+
+    /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
+    givingRules(realmId: string): Promise<GivingRules> {
+      const hit = rulesCache.get(realmId);
+      if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.rules;
+      const rules = getGivingRules(db, realmId);
+      rulesCache.set(realmId, { at: Date.now(), rules });
+      rules.catch(() => rulesCache.delete(realmId));
+      return rules;
+    },
+    async setGivingRules(realmId: string, patch: Partial<GivingRules>) {
+      const rules = await setGivingRules(db, realmId, patch);
+      rulesCache.delete(realmId);
+      return rules;
+    },
+
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,
 
@@ -405,7 +577,15 @@ export function createBalanceService(
       ),
     listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
 
-    bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),
+    /** Binds a guild or team to a realm; its reaction rules, when given, are checked first. */
+    bindBot: (input: Parameters<typeof bindBot>[1]) =>
+      bindBot(
+        db,
+        input.settings?.reactions
+          ? { ...input, settings: { ...input.settings, reactions: checkReactionRules(input.settings.reactions) } }
+          : input,
+      ),
+    setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
 

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { realmOf } from "../plugins/auth.ts";
 import { responses } from "../plugins/errors.ts";
+import { jsonNumber } from "../plugins/json-body.ts";
 import * as render from "../render.ts";
 import { markReplay, writeContext } from "../write-context.ts";
 import { realmParams } from "./realm-credentials.ts";
@@ -25,6 +26,15 @@ export const currencyPatchFields = {
     .optional()
     .describe("Decimal places of amounts, 0 to 6; changes only while the currency has no entries (else 409)"),
   allowNegative: z.boolean().optional().describe("The overdraft rule: whether balances may go below zero"),
+  allowance: z
+    .strictObject({
+      amount: jsonNumber.describe("Whole units each member may give away per period"),
+      period: z.enum(["day", "week", "month"]),
+      managersExempt: z.boolean().optional().describe("Managers give without drawing on it (default false)"),
+    })
+    .nullable()
+    .optional()
+    .describe("What each member may give with /points thank and reactions per period; null removes it"),
 };
 const patchBody = z.strictObject(currencyPatchFields);
 const patchOf = (body: z.infer<typeof patchBody>): CurrencyPatch => body;
@@ -63,7 +73,7 @@ export function realmCurrencyRoutes(app: FastifyInstance, core: BalanceService):
         tags,
         summary: "Update Currency",
         description:
-          "Changes the name, emoji and overdraft rule, and the scale while no entry exists. Drip's `customEmojiUrl` " +
+          "Changes the name, emoji, overdraft rule and allowance, and the scale while no entry exists. Drip's `customEmojiUrl` " +
           "and `default` are not Tally fields and are refused; metadata has its own route.",
         params: currencyParams,
         body: patchBody.meta({ examples: [{ name: "gems", emoji: "💎", allowNegative: false }] }),

@@ -20,6 +20,10 @@ export type Target =
 export type PointsCommand =
   | { name: "give" | "take"; target: Target; amount: number; reason?: string; currencyId?: string }
   | { name: "tip"; target: Target; amount: number; reason?: string; currencyId?: string }
+  /** Points minted for the target from the invoker's allowance (never their balance). */
+  | { name: "thank"; target: Target; amount: number; reason?: string; currencyId?: string }
+  /** What is left of the invoker's allowance and when it refills. */
+  | { name: "allowance"; currencyId?: string }
   | { name: "balance"; target?: Target; currencyId?: string }
   /** `period`: rank by what was received this day, week or month; `all` (the default) by balance. */
   | { name: "leaderboard"; currencyId?: string; period?: "day" | "week" | "month" | "all" }
@@ -37,6 +41,8 @@ export interface Invocation {
   /** Realm the guild/team is bound to (core `bindingFor`). */
   realmId: string;
   invoker: { id: string; displayName?: string; isManager: boolean };
+  /** When the command's target joined the platform, when the platform says (Discord member `joined_at`). */
+  targetJoinedAt?: Date | undefined;
   /** Discord interaction id / Slack trigger_id, prefixed by platform so doors never collide. */
   idempotencyKey: string;
   command: PointsCommand;

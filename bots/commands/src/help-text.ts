@@ -12,6 +12,8 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     `**/points take ${who} <amount> [reason]** — remove points (${managers})`,
     `**/points give ${platform === "discord" ? "role:@Role" : "@group"} <amount> [reason]** — add points to every member of a ${platform === "discord" ? "role" : "user group"}, bots left out (${managers})`,
     `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
+    `**/points thank ${who} [amount] [reason]** — give points from your allowance (1 unless you say), not your balance`,
+    "**/points allowance** — what is left of your allowance to give, and when it refills",
     `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
     `**/points leaderboard [${platform === "discord" ? "period" : "day|week|month|all"}]** — the top holders; by day, week or month: who received the most in it`,
     `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,

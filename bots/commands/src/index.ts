@@ -4,4 +4,5 @@ export { DEFAULT_BULK_MAX } from "./give-to-group.ts";
 export { helpText } from "./help-text.ts";
 export { neutralizeMentions } from "./neutralize-mentions.ts";
 export { parseEntryId, parsePointsText, parseTarget, USAGE } from "./parse-text.ts";
+export { baseEmoji, type ReactionRule, reactionRule, refusalNote } from "./reaction-rules.ts";
 export { runPointsCommand } from "./run-points-command.ts";

@@ -14,6 +14,8 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   leaderboard: "/points leaderboard [day|week|month|all]",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  thank: "/points thank @user [amount=1] [reason]",
+  allowance: "/points allowance",
   link: "/points link [code]",
   whoami: "/points whoami",
 };
@@ -22,6 +24,8 @@ const SUBCOMMANDS = [
   "give",
   "take",
   "tip",
+  "thank",
+  "allowance",
   "balance",
   "leaderboard",
   "history",
@@ -83,6 +87,28 @@ export function parsePointsText(text: string): Parsed {
       }
       return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
     }
+    case "thank": {
+      // The amount is optional (1): a leading whole number is the amount, anything else starts the reason.
+      const usage = `Usage: \`${USAGE.thank}\`.`;
+      const [targetToken, ...more] = args;
+      if (!targetToken) return { error: `Say whom to thank: ${usage}` };
+      const target = parseTarget(targetToken);
+      if ("error" in target) return { error: `${target.error} ${usage}` };
+      let amount = 1;
+      if (more[0] !== undefined && /^[+-]?\d+([.,]\d+)?$/.test(more[0])) {
+        const parsed = parseWholeAmount(more.shift() as string);
+        if (typeof parsed !== "number") return { error: `${parsed.error} ${usage}` };
+        amount = parsed;
+      }
+      const reason = unescapeEntities(more.join(" ")).trim();
+      if (reason.length > MAX_REASON) {
+        return { error: `The reason is ${reason.length} characters long; keep it to ${MAX_REASON}.` };
+      }
+      return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
+    }
+    case "allowance":
+      if (args.length > 0) return { error: `\`${USAGE.allowance}\` takes no person or amount (only --currency).` };
+      return { name, ...withCurrency };
     case "balance":
     case "history": {
       if (args.length > 1) return { error: `Too many words: \`${USAGE[name]}\` takes at most one person.` };

@@ -47,6 +47,7 @@ export async function dispatchPoints(
     idempotencyKey: `discord:${request.interactionId}`,
     command,
     ...(group.bulkMax ? { bulkMax: group.bulkMax } : {}),
+    ...(request.userJoinedAt ? { targetJoinedAt: new Date(request.userJoinedAt) } : {}),
   };
   if (command.name === "give" && command.target.kind === "group" && invocation.invoker.isManager) {
     if (!group.listRoleMembers) return fail("Role gives are off", MEMBERS_INTENT_HELP);
@@ -92,6 +93,13 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
       return { name, target: whom, amount: request.amount, ...reason, ...currency };
     }
+    case "thank": {
+      if (!target) return { error: "Choose whom to thank with the user option: /points thank user:@member." };
+      const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
+      return { name, target, amount: request.amount ?? 1, ...reason, ...currency };
+    }
+    case "allowance":
+      return { name, ...currency };
     case "balance":
     case "history":
       return { name, ...(target ? { target } : {}), ...currency };

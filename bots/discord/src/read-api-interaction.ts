@@ -29,6 +29,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     user: userId
       ? { id: userId, bot: resolved?.bot ?? false, displayName: resolved?.global_name ?? resolved?.username }
       : undefined,
+    userJoinedAt: userId ? (interaction.data.resolved?.members?.[userId]?.joined_at ?? undefined) : undefined,
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
     to: stringValue(value("to")),
     role: roleId ? { id: roleId, name: interaction.data.resolved?.roles?.[roleId]?.name } : undefined,

@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import type { BalanceService } from "@tally/core";
+import type { BalanceService, ReactionOutcome } from "@tally/core";
 import { Client, Events, GatewayIntentBits, type Interaction, type RESTOptions } from "discord.js";
 import { autocomplete, execute } from "./commands/points.ts";
+import { handleReaction, isReactionPacket, type ReactionPacket } from "./handle-reaction.ts";
 import { DEFAULT_DISCORD_API } from "./interactions-handler.ts";
 import { roleMemberLister } from "./list-role-members.ts";
 
@@ -23,16 +24,18 @@ export interface GatewayOptions {
   onError?: ((error: unknown) => void) | undefined;
   /** The shards this client connects, of how many (discord.js's `shards`/`shardCount`); default shard 0 of 1. */
   shards?: { ids: number[]; count: number } | undefined;
+  /** Told what each reaction event did (tests wait on it; a process could log it). */
+  onReaction?: ((outcome: ReactionOutcome, packet: ReactionPacket) => void) | undefined;
 }
 
 /**
- * Logs the bot in over the gateway and answers /points interactions. Slash commands need only the Guilds intent:
- * no message content, no member list.
+ * Logs the bot in over the gateway and answers /points interactions. Slash commands need only the Guilds intent,
+ * reactions as points the non-privileged GuildMessageReactions one: no message content, no member list.
  */
 export async function startDiscordGateway(options: GatewayOptions): Promise<{ client: Client; stop(): Promise<void> }> {
   const onError = options.onError ?? ((error: unknown) => console.error("discord interaction failed:", error));
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     rest: { ...options.rest, api: options.apiUrl ?? DEFAULT_DISCORD_API },
   });
@@ -57,6 +60,16 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
   client.on(Events.InteractionCreate, (interaction) => {
     const work = answer(interaction).finally(() => inFlight.delete(work));
     inFlight.add(work);
+  });
+  // Raw packets: discord.js's own reaction events drop `message_author_id` and need the message cached.
+  client.on(Events.Raw, (packet: { t?: unknown }) => {
+    if (!isReactionPacket(packet)) return;
+    const work = handleReaction(options.core, client, packet).then(
+      (outcome) => options.onReaction?.(outcome, packet),
+      (error: unknown) => onError(error),
+    );
+    const tracked = work.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   });
   const ready = once(client, Events.ClientReady);
   try {

@@ -1,8 +1,9 @@
 import { App, type Logger, LogLevel } from "@slack/bolt";
 import type { RawHttpRequest, RawHttpResponse } from "@tally/bot-commands";
-import type { BalanceService } from "@tally/core";
+import type { BalanceService, ReactionOutcome } from "@tally/core";
 import { RawHttpReceiver } from "./http-receiver.ts";
 import { registerPointsCommand } from "./listeners/points-command.ts";
+import { registerReactionEvents } from "./listeners/reaction-events.ts";
 
 export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
 
@@ -25,6 +26,8 @@ export interface SlackAppOptions {
   bulkMax?: number | undefined;
   /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
   logger?: Logger | undefined;
+  /** Told what each reaction event did. */
+  onReaction?: ((outcome: ReactionOutcome) => void) | undefined;
 }
 
 export interface SlackApp {
@@ -84,6 +87,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     adminUserIds: options.adminUserIds ?? [],
     userCacheMs: options.userCacheMs,
     bulkMax: options.bulkMax,
+  });
+  registerReactionEvents(app, {
+    core: options.core,
+    userCacheMs: options.userCacheMs,
+    onReaction: options.onReaction,
   });
   try {
     await app.init();

@@ -2,6 +2,7 @@ import { type Currency, currencies, type Database, queryRows, realms } from "@ta
 import { and, asc, eq, sql } from "drizzle-orm";
 import { MAX_SCALE } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
+import { type AllowanceInput, allowanceValues } from "../giving/set-allowance.ts";
 import { claimKey, requestHash, storeResult } from "../idempotency.ts";
 import { newId } from "../ids.ts";
 import { pgCode } from "../transaction.ts";
@@ -86,13 +87,16 @@ export interface CurrencyPatch {
   emoji?: string | null | undefined;
   scale?: number | undefined;
   allowNegative?: boolean | undefined;
+  /** What each member may give away per period (`/points thank`, reactions); null removes it. */
+  allowance?: AllowanceInput | null | undefined;
 }
 
-type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt" | "metadata"> & {
+type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt" | "metadata" | "allowanceAmount"> & {
   createdAt: string;
   updatedAt?: string;
   archivedAt?: string | null;
   metadata?: Record<string, unknown> | null;
+  allowanceAmount?: string | null;
 };
 // Results stored before a currency had updatedAt, archivedAt and metadata replay as never updated nor archived.
 const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => ({
@@ -101,8 +105,11 @@ const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => 
   createdAt: new Date(s.createdAt),
   updatedAt: new Date(s.updatedAt ?? s.createdAt),
   archivedAt: s.archivedAt ? new Date(s.archivedAt) : null,
+  allowanceAmount: s.allowanceAmount ? BigInt(s.allowanceAmount) : null,
   replayed: true,
 });
+// JSON has no bigint: the allowance is stored as its decimal text.
+const storedCurrency = (c: Currency) => ({ ...c, allowanceAmount: c.allowanceAmount?.toString() ?? null });
 
 export async function getCurrency(db: Database, realmId: string, currencyId: string): Promise<Currency> {
   const [currency] = await db
@@ -146,7 +153,7 @@ export async function changeCurrency(
         .where(eq(currencies.id, currencyId))
         .returning();
       if (!updated) throw new Error("currency update returned nothing");
-      if (idempotency.key) await storeResult(tx, realmId, idempotency.key, updated);
+      if (idempotency.key) await storeResult(tx, realmId, idempotency.key, storedCurrency(updated));
       return { ...updated, replayed: false };
     });
   } catch (error) {
@@ -176,6 +183,9 @@ export async function patchValues(tx: Database, current: Currency, patch: Curren
       );
     }
     values.scale = patch.scale;
+  }
+  if (patch.allowance !== undefined) {
+    Object.assign(values, allowanceValues(patch.allowance, values.scale ?? current.scale));
   }
   return values;
 }

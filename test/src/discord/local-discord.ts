@@ -39,7 +39,13 @@ export interface LocalDiscord {
      * (`(guild_id >> 22) % count`, as Discord routes), or to every connection for an interaction without a guild.
      */
     dispatchInteraction(interaction: Record<string, unknown>): void;
+    /** Sends any dispatch (`MESSAGE_REACTION_ADD`, …) with this payload to every identified connection. */
+    dispatch(event: string, data: Record<string, unknown>): void;
   };
+  /** Guild members `GET /guilds/{guild}/members/{user}` knows, by user id (any guild). */
+  members: Map<string, { user: Record<string, unknown>; joined_at: string; roles?: string[] }>;
+  /** Messages sent to DM channels (`POST /users/@me/channels`, then `POST /channels/{id}/messages`), by recipient. */
+  directMessages(userId: string): RecordedRequest[];
   /** Resolves with the `count`-th recorded request matching, waiting for it if needed. */
   waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
   /** Calls `listener` with each request as it arrives (benchmarks time arrivals without scanning `requests`). */
@@ -73,6 +79,8 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
   const identified = new Map<WebSocket, [number, number]>();
   let seq = 0;
   let nextMessageId = 1_000_000_000_000_000_000n;
+  const members = new Map<string, { user: Record<string, unknown>; joined_at: string; roles?: string[] }>();
+  const dmChannels = new Map<string, string>(); // channel id -> recipient
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -167,6 +175,39 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
         })),
       );
     }
+    if (head === "guilds" && rest[1] === "members" && r.method === "GET") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      const member = members.get(rest[2] ?? "");
+      if (!member) return answer(404, { message: "Unknown Member", code: 10007 });
+      return answer(200, {
+        roles: [],
+        deaf: false,
+        mute: false,
+        flags: 0,
+        pending: false,
+        nick: null,
+        avatar: null,
+        premium_since: null,
+        ...member,
+      });
+    }
+    if (head === "users" && rest[0] === "@me" && rest[1] === "channels" && r.method === "POST") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      const recipient = String((r.body as { recipient_id?: string }).recipient_id);
+      const id = `77${recipient.slice(2)}`;
+      dmChannels.set(id, recipient);
+      return answer(200, {
+        id,
+        type: 1,
+        last_message_id: null,
+        flags: 0,
+        recipients: [{ id: recipient, username: "someone", discriminator: "0" }],
+      });
+    }
+    if (head === "channels" && rest[1] === "messages" && r.method === "POST") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      return answer(200, { ...message(r.body), channel_id: rest[0] });
+    }
     return answer(404, { message: "404: Not Found", code: 0 });
   }
 
@@ -252,7 +293,18 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
           if (guild === undefined || Number((guild >> 22n) % BigInt(count)) === id) socket.send(packet);
         }
       },
+      dispatch(event, data) {
+        seq += 1;
+        const packet = JSON.stringify({ op: 0, t: event, s: seq, d: data });
+        for (const socket of identified.keys()) socket.send(packet);
+      },
     },
+    members,
+    directMessages: (userId) =>
+      requests.filter((r) => {
+        const channel = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(r.path)?.[1];
+        return r.method === "POST" && channel !== undefined && dmChannels.get(channel) === userId;
+      }),
     waitFor(match, count = 1, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -85,6 +85,10 @@ describe("Drip's quickstart", () => {
     });
     expect(realm.createdAt).toMatch(ISO);
     expect(Date.parse(realm.updatedAt)).toBeGreaterThanOrEqual(Date.parse(realm.createdAt));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await h.call("PATCH", "/api/v1/realms/default", { body: { timezone: "Europe/Berlin" } });
+    const changed = await client.request("GET", `/realms/${client.realmId}`);
+    expect(Date.parse(changed.updatedAt)).toBeGreaterThan(Date.parse(realm.updatedAt));
   });
 
   it("refuses another realm's id with 403 and an unknown key with 401", async () => {

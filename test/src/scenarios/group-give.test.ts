@@ -105,8 +105,9 @@ describe("giving to a Discord role", () => {
     await expect(h.core.balanceOf("default", discordSubject(robot.id))).rejects.toMatchObject({ code: "NOT_FOUND" });
     const listed = discord.discord.requests.filter((r) => r.path === `/api/v10/guilds/${GUILD_ID}/members`);
     expect(listed.at(-1)?.query.get("limit")).toBe("1000");
-    // Listing goes through REST: the gateway still asks for the Guilds intent only.
-    expect(discord.discord.identifies.map((i) => i.intents)).toEqual([1]);
+    // Listing goes through REST: the gateway asks for Guilds and GuildMessageReactions (reactions as points), never
+    // for the privileged Server Members intent (1 << 1).
+    expect(discord.discord.identifies.map((i) => i.intents)).toEqual([(1 << 0) | (1 << 10)]);
   });
 
   it("applies a redelivered interaction once", async () => {

@@ -23,7 +23,7 @@ export interface ApiCall {
 
 /**
  * A stand-in for Slack on 127.0.0.1: the Web API methods Tally's Bolt app calls (`auth.test`, `users.info`,
- * `usergroups.users.list`, `chat.postMessage`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
+ * `usergroups.users.list`, `chat.postMessage`, `chat.postEphemeral`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
  * says hello, delivers envelopes and records the acks.
  */
 export interface LocalSlack {
@@ -52,6 +52,8 @@ export interface LocalSlack {
       payload: Record<string, unknown>,
       timeoutMs?: number,
     ): Promise<{ envelope_id: string; payload: unknown }>;
+    /** Sends an `events_api` envelope with this event callback and resolves with the ack. */
+    sendEvent(payload: Record<string, unknown>, timeoutMs?: number): Promise<{ envelope_id: string }>;
     received: unknown[];
   };
   close(): Promise<void>;
@@ -166,6 +168,8 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
       }
       case "chat.postMessage":
         return json({ ok: true, channel: params.channel, ts: `${Date.now() / 1000}`, message: { text: params.text } });
+      case "chat.postEphemeral":
+        return json({ ok: true, message_ts: `${Date.now() / 1000}` });
       case "apps.connections.open":
         return json({ ok: true, url: `${url.replace("http", "ws")}/socket-mode?ticket=${randomUUID()}` });
       default:
@@ -213,6 +217,20 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     socket: {
       connections: () => sockets.size,
       received,
+      sendEvent: (payload, timeoutMs = 10_000) => {
+        const envelopeId = randomUUID();
+        const envelope = { envelope_id: envelopeId, type: "events_api", accepts_response_payload: false, payload };
+        for (const ws of sockets) ws.send(JSON.stringify(envelope));
+        return until(
+          () =>
+            received.find(
+              (m): m is { envelope_id: string } =>
+                typeof m === "object" && m !== null && (m as { envelope_id?: unknown }).envelope_id === envelopeId,
+            ),
+          timeoutMs,
+          `the ack of envelope ${envelopeId}`,
+        );
+      },
       sendSlashCommand: (payload, timeoutMs = 10_000) => {
         const envelopeId = randomUUID();
         const envelope = { envelope_id: envelopeId, type: "slash_commands", accepts_response_payload: true, payload };

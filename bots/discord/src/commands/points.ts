@@ -70,6 +70,27 @@ export const data = new SlashCommandBuilder()
   )
   .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
   .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("thank")
+        .setDescription("Give points from your allowance (not your balance)")
+        .addUserOption((o) => o.setName("user").setDescription("Whom to thank").setRequired(true))
+        .addIntegerOption((o) =>
+          o
+            .setName("amount")
+            .setDescription("How many (1 when empty)")
+            .setMinValue(1)
+            .setMaxValue(Number.MAX_SAFE_INTEGER),
+        )
+        .addStringOption((o) =>
+          o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON),
+        ),
+    ),
+  )
+  .addSubcommand((s) =>
+    withCurrency(s.setName("allowance").setDescription("What you have left to give, and when it refills")),
+  )
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
   .addSubcommand((s) =>
     withCurrency(
@@ -159,6 +180,8 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
   const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   const user = interaction.options.getUser("user");
   const role = interaction.options.getRole("role");
+  const target = interaction.options.getMember("user");
+  const joined = !target ? undefined : "joined_at" in target ? target.joined_at : target.joinedAt?.toISOString();
   return {
     interactionId: interaction.id,
     guildId: interaction.guildId,
@@ -170,6 +193,7 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     },
     subcommand: interaction.options.getSubcommand(),
     user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
+    userJoinedAt: joined ?? undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
     to: interaction.options.getString("to") ?? undefined,
     role: role ? { id: role.id, name: role.name } : undefined,

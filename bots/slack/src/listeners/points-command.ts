@@ -101,7 +101,8 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     bulkMax,
   });
   const recipient =
-    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip") && cmd.target.kind === "member"
+    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip" || cmd.name === "thank") &&
+    cmd.target.kind === "member"
       ? cmd.target.id
       : undefined;
   return quietMentions(reply, recipient, async (id) => {
