@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import rateLimit from "@fastify/rate-limit";
-import type { BalanceService } from "@tally/core";
+import rateLimit, { type RateLimitPluginOptions } from "@fastify/rate-limit";
+import { type BalanceService, inRequestScope } from "@tally/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { type AuthLimits, registerAuth } from "./plugins/auth.ts";
@@ -29,8 +29,13 @@ export interface AppDeps {
   logger?: boolean | FastifyServerOptions["logger"];
   /** The process's own pino logger (main.ts), used instead of `logger`. */
   loggerInstance?: FastifyBaseLogger | undefined;
-  /** Requests per window per API key; `false` turns the limit off (benchmarks). */
-  rateLimit?: { max: number; timeWindowMs: number } | false;
+  /**
+   * Requests per window per API key; `false` turns the limit off (benchmarks). `store`: a `@fastify/rate-limit` store
+   * shared by every process (`sharedRateLimitStore`); the default counts in this process only.
+   */
+  rateLimit?: { max: number; timeWindowMs: number; store?: RateLimitPluginOptions["store"] } | false;
+  /** Subscribes to revocations of API keys (their SHA-256), so the key cache drops them at once. */
+  keyRevocations?: ((onRevoked: (keyHash: string) => void) => void) | undefined;
   /** 401s allowed per client address per window before 429 (default 120 a minute). */
   authLimits?: AuthLimits;
   bodyLimit?: number;
@@ -67,8 +72,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // One scope per request: after it writes, its reads stay on the primary (DATABASE_REPLICA_URL).
+  app.addHook("onRequest", (_request, _reply, done) => inRequestScope(done));
   registerErrorHandler(app);
-  registerAuth(app, deps.core, deps.authLimits);
+  registerAuth(app, deps.core, deps.authLimits, deps.keyRevocations);
 
   const limit = deps.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
   if (limit) {
@@ -77,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       hook: "preHandler", // after authentication, so the limit is per API key
       max: limit.max,
       timeWindow: limit.timeWindowMs,
+      ...(limit.store ? { store: limit.store, skipOnError: true } : {}),
       keyGenerator: (request) => request.apiKey?.id ?? request.ip,
       errorResponseBuilder: (_request, context) =>
         new HttpError(

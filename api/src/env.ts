@@ -16,6 +16,10 @@ export const envSchema = z.object({
     message: "DATABASE_URL must start with postgres:// or postgresql://",
   }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  /** A streaming replica of DATABASE_URL for leaderboards, history and exports. */
+  DATABASE_REPLICA_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: "DATABASE_REPLICA_URL must start with postgres:// or postgresql://",
+  }),
   /** `false`: no named prepared statements (PgBouncer before 1.21 in transaction pooling mode needs that). */
   DATABASE_PREPARE: z
     .enum(["true", "false"], { message: "must be true or false" })
@@ -36,6 +40,15 @@ export const envSchema = z.object({
     message: "DISCORD_PUBLIC_KEY must be the application's 64-hex-digit public key",
   }),
   DISCORD_API_URL: url("DISCORD_API_URL"),
+  /** Gateway shards; with PostgreSQL, each is connected by one process at a time (advisory locks decide which). */
+  DISCORD_SHARD_COUNT: z
+    .string()
+    .trim()
+    .default("1")
+    .refine((v) => v === "auto" || /^[1-9][0-9]{0,4}$/.test(v), {
+      message: "DISCORD_SHARD_COUNT must be a number of shards (1 or more) or auto",
+    })
+    .transform((v): number | "auto" => (v === "auto" ? "auto" : Number(v))),
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional,

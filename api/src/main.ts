@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import {
+  API_KEY_REVOKED_CHANNEL,
   createBalanceService,
   setIdempotencyTtlHours,
   startIdempotencyPruner,
@@ -11,6 +12,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { boltLogger, createLogger, type Logger, startupLogger } from "./create-logger.ts";
 import { type Env, parseEnv } from "./env.ts";
+import { sharedRateLimitStore } from "./plugins/shared-rate-limit.ts";
 
 /** How long a stop (SIGTERM, SIGINT) may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 15_000;
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const core = createBalanceService(database.db);
+  const replica = env.DATABASE_REPLICA_URL ? await openReplica(env, say) : undefined;
+  if (replica) stops.push(() => replica.close());
+  const core = createBalanceService(database.db, { readDb: replica?.db });
   const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
   setIdempotencyTtlHours(env.TALLY_IDEMPOTENCY_TTL_HOURS);
   say.info(`Realm: ${boot.realmId}${boot.createdRealm ? " (created with currency points)" : ""}`);
@@ -87,7 +91,21 @@ async function main(): Promise<void> {
     slackEvents: slack && !env.SLACK_APP_TOKEN ? slack.handler : undefined,
     ready: database.ping,
     webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
-    rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
+    rateLimit:
+      env.TALLY_RATE_LIMIT === 0
+        ? false
+        : {
+            max: env.TALLY_RATE_LIMIT,
+            timeWindowMs: 60_000,
+            // Several processes may share PostgreSQL: the limit is counted there; PGlite has one process.
+            store: database.driver === "postgres" ? sharedRateLimitStore(database.db) : undefined,
+          },
+    keyRevocations: (onRevoked) => {
+      database.listen(API_KEY_REVOKED_CHANNEL, onRevoked).then(
+        (stop) => stops.push(stop),
+        (error: unknown) => logger.error({ err: error }, "cannot listen for API key revocations"),
+      );
+    },
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
@@ -119,10 +137,14 @@ async function main(): Promise<void> {
   if (env.DISCORD_TOKEN && discordBot) {
     const apiUrl = env.DISCORD_API_URL ?? discordBot.DEFAULT_DISCORD_API;
     const discord = await discordBot
-      .startDiscordGateway({
+      .holdGatewayShards({
         core,
         token: env.DISCORD_TOKEN,
         apiUrl,
+        shardCount: env.DISCORD_SHARD_COUNT,
+        // Several processes may share PostgreSQL: each shard is held by one of them; PGlite has one process.
+        lockUrl: database.driver === "postgres" ? env.DATABASE_URL : undefined,
+        onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
         membersIntent: env.DISCORD_MEMBERS_INTENT,
         bulkMax: env.TALLY_BULK_MAX,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
@@ -140,6 +162,20 @@ async function main(): Promise<void> {
   say.info(`Tally is listening on ${address} (database: ${where})`);
   say.info(`Doors open: ${doors.join(", ")}`);
   say.info(`Ready in ${Math.round(performance.now())} ms`);
+}
+
+/** The read replica: never migrated (it is read-only; it follows the primary's schema). */
+async function openReplica(env: Env, say: Logger): Promise<OpenDatabase> {
+  if (!env.DATABASE_URL) throw new Error("DATABASE_REPLICA_URL is set without DATABASE_URL: a replica needs a primary");
+  const replica = await openDatabase({
+    url: env.DATABASE_REPLICA_URL,
+    maxConnections: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARE,
+    migrate: false,
+    connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
+  });
+  say.info("Read replica: leaderboards, history and exports read from DATABASE_REPLICA_URL");
+  return replica;
 }
 
 /** Opens PostgreSQL (waiting for it while it starts) or the embedded database, and says which. */

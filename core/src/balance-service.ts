@@ -65,6 +65,7 @@ import { describeAccount } from "./queries/describe-account.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
+import { noteWrite, readHandle } from "./read-routing.ts";
 
 export interface AdjustRequest {
   subject: Subject;
@@ -91,8 +92,14 @@ export function createBalanceService(
     groupCommit?: GroupWriterOptions;
     /** The time link codes expire, periods start and allowances refill by; tests move it. */
     now?: (() => Date) | undefined;
+    /**
+     * A streaming replica (DATABASE_REPLICA_URL) for reads that may lag: leaderboards, history, exports. Writes,
+     * balances, idempotency and every read of a request that has written stay on `db`.
+     */
+    readDb?: Database | undefined;
   } = {},
 ) {
+  const reads = () => readHandle(db, options.readDb);
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
@@ -188,6 +195,7 @@ export function createBalanceService(
     written: (result: T) => { kind: EntryKind; count: number } | undefined,
     run: () => Promise<T>,
   ): Promise<T> {
+    noteWrite();
     try {
       const result = await run();
       const entries = written(result);
@@ -202,6 +210,10 @@ export function createBalanceService(
 
   return {
     db,
+    /** The handle for reads that may lag (the replica when there is one and this request has not written). */
+    get readDb(): Database {
+      return reads();
+    },
     /** Subscribes to what writes did (entries by kind and door, replays, refusals); returns the unsubscribe. */
     observe: events.observe,
     /** For a door to report events of its own (a chat command's outcome) to the same observers. */
@@ -439,11 +451,12 @@ export function createBalanceService(
 
     /** Ledger entries newest first; for a subject, NOT_FOUND when it does not exist. */
     async history(realmId: string, query: HistoryQuery & { subject?: Subject }): Promise<Page<HistoryEntry>> {
-      if (!query.subject) return history(db, realmId, query);
+      const from = reads();
+      if (!query.subject) return history(from, realmId, query);
       const cur = await currency(realmId, query.currencyId);
-      const state = await subjectBalance(db, realmId, query.subject, cur.id);
+      const state = await subjectBalance(from, realmId, query.subject, cur.id);
       if (!state) throw subjectNotFound(query.subject);
-      return history(db, realmId, { ...query, accountId: state.accountId });
+      return history(from, realmId, { ...query, accountId: state.accountId });
     },
 
     /**
@@ -457,11 +470,11 @@ export function createBalanceService(
       const cur = await currency(realmId, query.currencyId);
       const period = query.period ?? "all";
       if (period === "all") {
-        return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur, period, since: null };
+        return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
       }
       const realm = await getRealm(db, realmId);
       if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
-      const board = await periodLeaderboard(db, realmId, cur.id, {
+      const board = await periodLeaderboard(reads(), realmId, cur.id, {
         ...query,
         period,
         timezone: realm.timezone ?? "UTC",

@@ -1,5 +1,7 @@
+export { API_KEY_REVOKED_CHANNEL } from "./admin/api-keys.ts";
 export * from "./admin/bot-bindings.ts";
 export type { CurrencyPatch } from "./admin/currencies.ts";
+export * from "./admin/lease-rate-limit.ts";
 export type { CredentialRow } from "./admin/manage-credentials.ts";
 export { MAX_SEARCH_VALUES, type MemberProfile, type MemberSearchType, memberSearchTypes } from "./admin/members.ts";
 export { isTimeZone } from "./admin/realms.ts";
@@ -31,5 +33,6 @@ export type { AccountDescription } from "./queries/describe-account.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
 export { isPeriod, type Period, periods } from "./queries/period-leaderboard.ts";
+export { inRequestScope } from "./read-routing.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";
 export * from "./webhooks/index.ts";

@@ -44,6 +44,11 @@ export interface OpenDatabase {
   driver: "postgres" | "pglite";
   /** Resolves when the database answers a trivial query; for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Calls `onMessage` with each NOTIFY payload on `channel` (PostgreSQL: on a connection of its own, outside the
+   * pool, re-listening after a reconnect); resolves to a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   /** Applies pending migrations (PostgreSQL: under the migration lock); opening does it unless told not to. */
   migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
@@ -134,6 +139,10 @@ async function connectPostgres(url: string, options: DatabaseOptions): Promise<O
     db,
     driver: "postgres",
     migrate: () => migratePostgres(db),
+    listen: async (channel, onMessage) => {
+      const { unlisten } = await client.listen(channel, onMessage);
+      return unlisten;
+    },
     ping: async () => {
       await client`select 1`;
     },
@@ -195,6 +204,10 @@ async function openPglite(folder: string | undefined, migrate: boolean): Promise
       db,
       driver: "pglite",
       migrate: () => migrateEmbedded(client, db),
+      listen: async (channel, onMessage) => {
+        const unlisten = await client.listen(channel, onMessage);
+        return unlisten;
+      },
       ping: async () => {
         await client.query("select 1");
       },

@@ -29,6 +29,7 @@ const TABLES = [
   "webhook_sequences",
   "webhook_deliveries",
   "webhook_endpoints",
+  "rate_limit_windows",
   "link_codes",
   "link_code_attempts",
 ];

@@ -14,7 +14,10 @@ declare module "fastify" {
   }
 }
 
-/** How long a process trusts a key lookup; a revoked key stops working within this, a new key may wait this long. */
+/**
+ * How long a process trusts a key lookup; a new key may wait this long. A revoked key stops working at once where
+ * revocations are heard (PostgreSQL's LISTEN/NOTIFY), within this otherwise.
+ */
 const KEY_TTL_MS = 10_000;
 const MAX_CACHED_KEYS = 10_000;
 
@@ -36,8 +39,11 @@ export function registerAuth(
   app: FastifyInstance,
   core: BalanceService,
   limits: AuthLimits = { failuresPerAddress: 120, windowMs: 60_000 },
+  revocations?: (onRevoked: (keyHash: string) => void) => void,
 ): void {
   const lookups = new BoundedCache<Promise<ApiKey | undefined>>();
+  // Another process (or the CLI) revoked a key: forget its lookup now rather than when the entry ages out.
+  revocations?.((keyHash) => lookups.delete(keyHash));
   const failures = new BoundedCache<number>();
 
   function refuse(request: FastifyRequest, message: string): HttpError {

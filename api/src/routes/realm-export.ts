@@ -76,7 +76,7 @@ export function realmExportRoutes(app: FastifyInstance, core: BalanceService): v
         if (!found) throw new TallyError("NOT_FOUND", `currency: no currency "${currency}" in this realm.`);
         currencyId = found.id;
       }
-      const chunks = exportTransactions(core.db, realmId, request.query.format, { currencyId, from, to });
+      const chunks = exportTransactions(core.readDb, realmId, request.query.format, { currencyId, from, to });
       return stream(reply, chunks, `transactions-${realmId}`, request.query.format);
     },
   );
@@ -97,7 +97,7 @@ export function realmExportRoutes(app: FastifyInstance, core: BalanceService): v
       const realmId = realmOf(request, request.params.realmId);
       return stream(
         reply,
-        exportMembers(core.db, realmId, request.query.format),
+        exportMembers(core.readDb, realmId, request.query.format),
         `members-${realmId}`,
         request.query.format,
       );

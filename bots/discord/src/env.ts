@@ -20,6 +20,14 @@ export const discordEnvSchema = z.object({
     })
     .trim()
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://"),
+  DISCORD_SHARD_COUNT: z
+    .string()
+    .trim()
+    .default("1")
+    .refine((v) => v === "auto" || /^[1-9][0-9]{0,4}$/.test(v), {
+      message: "DISCORD_SHARD_COUNT must be a number of shards (1 or more) or auto",
+    })
+    .transform((v): number | "auto" => (v === "auto" ? "auto" : Number(v))),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   DATABASE_PREPARE: z
     .enum(["true", "false"], { message: "must be true or false" })

@@ -2,8 +2,8 @@ import { createBalanceService } from "@tally/core";
 import { openDatabase } from "@tally/db";
 import { pino } from "pino";
 import { parseDiscordEnv } from "./env.ts";
+import { holdGatewayShards } from "./hold-gateway-shards.ts";
 import { DEFAULT_DISCORD_API } from "./interactions-handler.ts";
-import { startDiscordGateway } from "./start-discord-gateway.ts";
 
 /**
  * The gateway bot on its own, for scale-out next to API processes on one PostgreSQL (`pnpm start` also runs it
@@ -30,10 +30,13 @@ async function main(): Promise<void> {
     say.info(`API key for realm ${boot.realmId} (shown once, store it now): ${boot.createdKey}`);
   }
   const apiUrl = env.DISCORD_API_URL ?? DEFAULT_DISCORD_API;
-  const bot = await startDiscordGateway({
+  const bot = await holdGatewayShards({
     core,
     token: env.DISCORD_TOKEN,
     apiUrl,
+    shardCount: env.DISCORD_SHARD_COUNT,
+    lockUrl: env.DATABASE_URL,
+    onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
     membersIntent: env.DISCORD_MEMBERS_INTENT,
     bulkMax: env.TALLY_BULK_MAX,
     onError: (error) => logger.error({ err: error }, "Discord interaction failed"),
@@ -42,7 +45,9 @@ async function main(): Promise<void> {
       `The Discord gateway could not start (DISCORD_TOKEN, DISCORD_API_URL ${apiUrl}): ${error instanceof Error ? error.message : error}`,
     );
   });
-  say.info(`Tally Discord bot is online as ${bot.client.user?.tag ?? "unknown"} (gateway)`);
+  say.info(
+    `Tally Discord bot is online (gateway: ${bot.count} shard${bot.count === 1 ? "" : "s"}, this process holds ${bot.held().join(", ") || "none yet"})`,
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

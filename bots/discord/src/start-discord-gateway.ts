@@ -22,6 +22,8 @@ export interface GatewayOptions {
   /** TALLY_BULK_MAX: most members one role give may reach. */
   bulkMax?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** The shards this client connects, of how many (discord.js's `shards`/`shardCount`); default shard 0 of 1. */
+  shards?: { ids: number[]; count: number } | undefined;
   /** Told what each reaction event did (tests wait on it; a process could log it). */
   onReaction?: ((outcome: ReactionOutcome, packet: ReactionPacket) => void) | undefined;
 }
@@ -34,6 +36,7 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
   const onError = options.onError ?? ((error: unknown) => console.error("discord interaction failed:", error));
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
     rest: { ...options.rest, api: options.apiUrl ?? DEFAULT_DISCORD_API },
   });
   const group = {

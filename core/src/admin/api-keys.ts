@@ -1,5 +1,5 @@
 import { type ApiKey, apiKeys, type Database } from "@tally/db";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { newApiKey, newId, sha256 } from "../ids.ts";
 
 /** Creates a key; the plain key is in the result only, never stored (SHA-256 is). */
@@ -29,11 +29,17 @@ export async function authenticateApiKey(db: Database, key: string): Promise<Api
 export const listApiKeys = (db: Database, realmId: string): Promise<ApiKey[]> =>
   db.select().from(apiKeys).where(eq(apiKeys.realmId, realmId)).orderBy(asc(apiKeys.createdAt));
 
+/** Told the revoked key's SHA-256 when the revocation commits, so every process drops it from its cache at once. */
+export const API_KEY_REVOKED_CHANNEL = "tally_api_key_revoked";
+
 export async function revokeApiKey(db: Database, realmId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.realmId, realmId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.length > 0;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.realmId, realmId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ keyHash: apiKeys.keyHash });
+    if (row) await tx.execute(sql`SELECT pg_notify(${API_KEY_REVOKED_CHANNEL}, ${row.keyHash})`);
+    return row !== undefined;
+  });
 }

@@ -8,5 +8,6 @@ export * from "./giving.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";
 export * from "./link-codes.ts";
+export * from "./rate-limits.ts";
 export * from "./realms.ts";
 export * from "./webhooks.ts";

@@ -32,7 +32,12 @@ export interface LocalDiscord {
   identifies: Record<string, unknown>[];
   gateway: {
     connections(): number;
-    /** Sends `INTERACTION_CREATE` with this payload to every identified connection. */
+    /** The shard ids of the connections identified now, one entry per connection. */
+    shards(): number[];
+    /**
+     * Sends `INTERACTION_CREATE` with this payload to the connections identified for its guild's shard
+     * (`(guild_id >> 22) % count`, as Discord routes), or to every connection for an interaction without a guild.
+     */
     dispatchInteraction(interaction: Record<string, unknown>): void;
     /** Sends any dispatch (`MESSAGE_REACTION_ADD`, …) with this payload to every identified connection. */
     dispatch(event: string, data: Record<string, unknown>): void;
@@ -62,14 +67,16 @@ export interface GuildMemberFixture {
   roles: string[];
 }
 
-export async function startLocalDiscord(): Promise<LocalDiscord> {
+/** `shards`: what `GET /gateway/bot` recommends; an interaction goes to the connection identified for its guild's shard. */
+export async function startLocalDiscord(options: { shards?: number } = {}): Promise<LocalDiscord> {
   const guildMembers = { members: new Map<string, GuildMemberFixture[]>(), intent: true };
   const token = `local.${randomBytes(12).toString("base64url")}`;
   const requests: RecordedRequest[] = [];
   const identifies: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const listeners = new Set<(r: RecordedRequest) => void>();
-  const identified = new Set<WebSocket>();
+  // Each identified connection and its shard `[id, count]` (IDENTIFY's `shard`, `[0, 1]` when it sent none).
+  const identified = new Map<WebSocket, [number, number]>();
   let seq = 0;
   let nextMessageId = 1_000_000_000_000_000_000n;
   const members = new Map<string, { user: Record<string, unknown>; joined_at: string; roles?: string[] }>();
@@ -115,7 +122,7 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
       if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
       return answer(200, {
         url: url.replace(/^http/, "ws"),
-        shards: 1,
+        shards: options.shards ?? 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
     }
@@ -240,7 +247,8 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
           return;
         }
         identifies.push(packet.d);
-        identified.add(socket);
+        const shard: [number, number] = Array.isArray(packet.d.shard) ? (packet.d.shard as [number, number]) : [0, 1];
+        identified.set(socket, shard);
         seq += 1;
         sendOp({
           op: 0,
@@ -259,7 +267,7 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
             guilds: [],
             session_id: randomBytes(16).toString("hex"),
             resume_gateway_url: url.replace(/^http/, "ws"),
-            shard: [0, 1],
+            shard: identified.get(socket),
             application: { id: APPLICATION_ID, flags: 0 },
           },
         });
@@ -276,15 +284,19 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
     guildMembers,
     gateway: {
       connections: () => identified.size,
+      shards: () => [...identified.values()].map(([id]) => id).sort((a, b) => a - b),
       dispatchInteraction(interaction) {
         seq += 1;
         const packet = JSON.stringify({ op: 0, t: "INTERACTION_CREATE", s: seq, d: interaction });
-        for (const socket of identified) socket.send(packet);
+        const guild = typeof interaction.guild_id === "string" ? BigInt(interaction.guild_id) : undefined;
+        for (const [socket, [id, count]] of identified) {
+          if (guild === undefined || Number((guild >> 22n) % BigInt(count)) === id) socket.send(packet);
+        }
       },
       dispatch(event, data) {
         seq += 1;
         const packet = JSON.stringify({ op: 0, t: event, s: seq, d: data });
-        for (const socket of identified) socket.send(packet);
+        for (const socket of identified.keys()) socket.send(packet);
       },
     },
     members,

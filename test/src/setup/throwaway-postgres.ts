@@ -12,6 +12,8 @@ export interface ThrowawayPostgres {
   crash(): void;
   /** Starts the server again after `crash`, returning once it accepts connections. */
   start(): void;
+  /** A streaming replica of this server (`pg_basebackup -R`), hot standby on a port of its own. */
+  startReplica(): Promise<ThrowawayPostgres>;
 }
 
 function findBin(name: string): string {
@@ -68,8 +70,47 @@ export async function startThrowawayPostgres(settings: Record<string, string> = 
     .join(" ");
   const start = () => run(pgCtl, ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", flags, "start"]);
   start();
+  const startReplica = async (): Promise<ThrowawayPostgres> => {
+    const replicaDir = mkdtempSync(join(tmpdir(), "tally-pg-replica-"));
+    chmodSync(replicaDir, 0o777);
+    const replicaData = join(replicaDir, "data");
+    const replicaPort = await freePort();
+    // -R writes standby.signal and primary_conninfo: the copy starts as a streaming hot standby of this server.
+    run(findBin("pg_basebackup"), [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-U",
+      "postgres",
+      "-D",
+      replicaData,
+      "-R",
+      "-X",
+      "stream",
+    ]);
+    const replicaFlags = flags.replace(`port=${port}`, `port=${replicaPort}`).replace(dir, replicaDir);
+    const startCopy = () =>
+      run(pgCtl, ["-D", replicaData, "-l", join(replicaDir, "log"), "-w", "-t", "60", "-o", replicaFlags, "start"]);
+    startCopy();
+    const stopCopy = () => run(pgCtl, ["-D", replicaData, "-m", "immediate", "-w", "stop"]);
+    return {
+      url: `postgres://postgres@127.0.0.1:${replicaPort}/postgres`,
+      crash: stopCopy,
+      start: startCopy,
+      startReplica: () => Promise.reject(new Error("a replica of a replica is not needed here")),
+      stop() {
+        try {
+          stopCopy();
+        } finally {
+          rmSync(replicaDir, { recursive: true, force: true });
+        }
+      },
+    };
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    startReplica,
     crash: () => run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]),
     start,
     stop() {
