@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     );
   }
 
-  const doors = ["REST API"];
+  const doors = ["REST API", "dashboard (/dashboard)"];
+  const publicUrl = env.TALLY_PUBLIC_URL ?? `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`;
   // Each bot's library is loaded only when its door is configured.
   const discordBot = env.DISCORD_PUBLIC_KEY || env.DISCORD_TOKEN ? await import("@tally/discord-bot") : undefined;
   const discordInteractions = env.DISCORD_PUBLIC_KEY
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
         core,
         publicKey: env.DISCORD_PUBLIC_KEY,
         apiUrl: env.DISCORD_API_URL,
+        publicUrl,
       })
     : undefined;
   if (discordInteractions) doors.push("Discord interactions (POST /discord/interactions)");
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
         apiUrl: env.SLACK_API_URL,
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
         logger: boltLogger(logger.child({ door: "slack" })),
+        publicUrl,
       })
     : undefined;
 
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
     ready: database.ping,
     webhookAllowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
     rateLimit: env.TALLY_RATE_LIMIT === 0 ? false : { max: env.TALLY_RATE_LIMIT, timeWindowMs: 60_000 },
+    dashboard: {},
+    trustProxy: env.TALLY_TRUST_PROXY,
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
         core,
         token: env.DISCORD_TOKEN,
         apiUrl,
+        publicUrl,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })
       .catch((error: unknown) => {

@@ -7,6 +7,15 @@ import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
+import {
+  createSignInLink,
+  type DashboardIdentity,
+  endSession,
+  openSession,
+  pruneSignIns,
+  readSession,
+  redeemSignInLink,
+} from "./dashboard/sign-in-links.ts";
 import { isTallyError, TallyError } from "./errors.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
@@ -19,8 +28,11 @@ import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
 import { createObservers } from "./observe.ts";
 import { auditLedger } from "./queries/audit-ledger.ts";
+import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
+import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
+import { summarizeRealm } from "./queries/summarize-realm.ts";
 
 export interface AdjustRequest {
   subject: Subject;
@@ -242,6 +254,25 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
     bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
+
+    /** Sign-in links and sessions of the web dashboard, and the reads its pages make. */
+    dashboard: {
+      /** A one-time link token for a manager (10 minutes); expired links and idle sessions are pruned first. */
+      async createSignInLink(who: DashboardIdentity, now?: Date) {
+        await pruneSignIns(db, now);
+        return createSignInLink(db, who, now);
+      },
+      redeemSignInLink: (token: string, now?: Date) => redeemSignInLink(db, token, now),
+      openSession: (who: DashboardIdentity, now?: Date) => openSession(db, who, now),
+      readSession: (id: string, now?: Date) => readSession(db, id, now),
+      endSession: (id: string) => endSession(db, id),
+      summarize: (realmId: string, currencyId: string, options?: { now?: Date }) =>
+        summarizeRealm(db, realmId, currencyId, options),
+      searchLedger: (realmId: string, filter: LedgerFilter, page?: { cursor?: string; limit?: number }) =>
+        searchLedger(db, realmId, filter, page),
+      describeMember: (realmId: string, accountId: string) => describeMember(db, realmId, accountId),
+      balanceOverTime: (accountId: string, currencyId: string) => balanceOverTime(db, accountId, currencyId),
+    },
 
     /** Also forgets cached currencies: bootstrapping may just have (re)created the realm's default one. */
     async ensureBootstrap(options?: { apiKey?: string | undefined }) {

@@ -23,6 +23,8 @@ export type PointsCommand =
   | { name: "history"; target?: Target; currencyId?: string }
   /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
   | { name: "undo"; entryId?: string }
+  /** A private one-time sign-in link to the web dashboard (managers). */
+  | { name: "dashboard" }
   | { name: "help" };
 
 export interface Invocation {
@@ -33,6 +35,8 @@ export interface Invocation {
   /** Discord interaction id / Slack trigger_id, prefixed by platform so doors never collide. */
   idempotencyKey: string;
   command: PointsCommand;
+  /** TALLY_PUBLIC_URL: where the dashboard is served; `/points dashboard` says it is off without it. */
+  publicUrl?: string | undefined;
 }
 
 /** What to show; platforms render it. Errors and refusals are always ephemeral. */

@@ -15,6 +15,7 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     "**/points leaderboard** — the top holders",
     `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,
     `**/points undo [entry-id]** — reverse an entry (${managers}); without an id, your own last give, take or tip`,
+    `**/points dashboard** — a private one-time link to the web dashboard (${managers})`,
     "**/points help** — this text",
     `Instead of a mention, a target can be discord:<id>, email:<address> or user:<user_id>.${
       platform === "slack" ? " Add --currency <id> to use a currency other than the default." : ""

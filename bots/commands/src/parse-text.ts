@@ -14,9 +14,10 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  dashboard: "/points dashboard",
 };
 
-const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "help"] as const;
+const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "dashboard", "help"] as const;
 const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
 const MAX_REASON = 200;
 const MAX_USER_ID = 256;
@@ -82,6 +83,9 @@ export function parsePointsText(text: string): Parsed {
     case "leaderboard":
       if (args.length > 0) return { error: `\`/points leaderboard\` takes no person or amount (only --currency).` };
       return { name, ...withCurrency };
+    case "dashboard":
+      if (args.length > 0 || currencyId) return { error: `\`${USAGE.dashboard}\` takes nothing after it.` };
+      return { name };
     case "undo": {
       if (currencyId) return { error: "`/points undo` takes no --currency: an entry has its own." };
       if (args.length > 1) return { error: `Too many words: \`${USAGE.undo}\` takes at most one entry id.` };

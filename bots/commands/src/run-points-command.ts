@@ -9,6 +9,7 @@ import {
 } from "@tally/core";
 import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
+import { dashboardLink } from "./dashboard-link.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
@@ -55,6 +56,8 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
         return await undo(core, inv, command.entryId);
+      case "dashboard":
+        return await dashboardLink(core, inv);
       case "help":
         return {
           visibility: "ephemeral",

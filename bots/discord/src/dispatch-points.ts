@@ -9,7 +9,11 @@ const fail = (title: string, ...lines: string[]): Reply => ({ visibility: "ephem
  * Shared by the gateway and the HTTP endpoint: the guild's realm and manager roles, who is a manager, the command
  * in the platform-neutral shape, and the reply from bots/commands.
  */
-export async function dispatchPoints(core: BalanceService, request: PointsRequest): Promise<Reply> {
+export async function dispatchPoints(
+  core: BalanceService,
+  request: PointsRequest,
+  options: { publicUrl?: string | undefined } = {},
+): Promise<Reply> {
   if (!request.guildId) {
     return fail("Use /points in a server", "Points belong to a server's realm, so /points does not work in DMs.");
   }
@@ -26,6 +30,7 @@ export async function dispatchPoints(core: BalanceService, request: PointsReques
     },
     idempotencyKey: `discord:${request.interactionId}`,
     command,
+    publicUrl: options.publicUrl,
   };
   return runPointsCommand(core, invocation);
 }
@@ -68,6 +73,7 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       const entryId = parseEntryId(request.entry);
       return typeof entryId === "string" ? { name, entryId } : entryId;
     }
+    case "dashboard":
     case "help":
       return { name };
     default:

@@ -13,6 +13,8 @@ export interface GatewayOptions {
   rest?: Partial<RESTOptions> | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -30,7 +32,12 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
   const answer = async (interaction: Interaction) => {
     try {
       if (interaction.isChatInputCommand() && interaction.commandName === "points") {
-        await execute(interaction, { core: options.core, deferAfterMs: options.deferAfterMs, onError });
+        await execute(interaction, {
+          core: options.core,
+          deferAfterMs: options.deferAfterMs,
+          onError,
+          publicUrl: options.publicUrl,
+        });
       } else if (interaction.isAutocomplete() && interaction.commandName === "points") {
         await autocomplete(interaction, options.core);
       }

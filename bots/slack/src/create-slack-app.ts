@@ -23,6 +23,8 @@ export interface SlackAppOptions {
   userCacheMs?: number | undefined;
   /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
   logger?: Logger | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 export interface SlackApp {
@@ -81,6 +83,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     core: options.core,
     adminUserIds: options.adminUserIds ?? [],
     userCacheMs: options.userCacheMs,
+    publicUrl: options.publicUrl,
   });
   try {
     await app.init();

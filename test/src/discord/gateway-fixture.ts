@@ -13,7 +13,7 @@ export interface GatewayFixture {
 /** A local Discord with the real discord.js client logged in to it through Tally's gateway entry point. */
 export async function startGatewayFixture(
   core: BalanceService,
-  options: { deferAfterMs?: number } = {},
+  options: { deferAfterMs?: number; publicUrl?: string } = {},
 ): Promise<GatewayFixture> {
   const discord = await startLocalDiscord();
   const errors: unknown[] = [];
@@ -23,6 +23,7 @@ export async function startGatewayFixture(
     apiUrl: discord.apiUrl,
     rest: { retries: 0 },
     deferAfterMs: options.deferAfterMs,
+    publicUrl: options.publicUrl,
     onError: (error) => errors.push(error),
   });
   return {

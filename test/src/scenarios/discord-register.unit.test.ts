@@ -32,6 +32,7 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "leaderboard",
       "history",
       "undo",
+      "dashboard",
       "help",
     ]);
     expect(subcommands.undo).toEqual([expect.objectContaining({ name: "entry", type: 3, max_length: 20 })]);

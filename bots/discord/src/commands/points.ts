@@ -65,17 +65,22 @@ export const data = new SlashCommandBuilder()
         o.setName("entry").setDescription("The entry id /points history shows, e.g. 42").setMaxLength(20),
       ),
   )
+  .addSubcommand((s) =>
+    s.setName("dashboard").setDescription("A private one-time link to the web dashboard (managers)"),
+  )
   .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
 
 export interface ExecuteOptions {
   core: BalanceService;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /** Answers a `/points` interaction from the gateway, deferring first when the work runs long. */
 export async function execute(interaction: ChatInputCommandInteraction, options: ExecuteOptions): Promise<void> {
-  const work = dispatchPoints(options.core, fromGateway(interaction)).catch((error: unknown) => {
+  const work = dispatchPoints(options.core, fromGateway(interaction), options).catch((error: unknown) => {
     options.onError?.(error);
     return internalErrorReply;
   });

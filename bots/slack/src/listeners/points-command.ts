@@ -11,6 +11,8 @@ export interface PointsCommandOptions {
   adminUserIds: readonly string[];
   /** How long a `users.info` answer is reused (default a minute). */
   userCacheMs?: number | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /** `/points …`: ack at once (Slack gives up after 3 s), then do the work, then answer through `respond()`. */
@@ -78,6 +80,7 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     // Slack redelivers a command with the same trigger_id: it must apply once.
     idempotencyKey: `slack:${command.trigger_id}`,
     command: cmd,
+    publicUrl: options.publicUrl,
   });
   const recipient =
     (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip") && cmd.target.kind === "member"

@@ -1,0 +1,74 @@
+import { type Database, queryRows } from "@tally/db";
+import { sql } from "drizzle-orm";
+
+const DAY_MS = 86_400_000;
+
+export interface RealmSummary {
+  /** Per currency: the sum of positive balances and how many hold some. */
+  issued: { currencyId: string; total: bigint; holders: number }[];
+  /** Entries per UTC day over the last `days` days, oldest first, zero days included. */
+  perDay: { day: string; entries: number }[];
+  /** In the default (or given) currency over the last 7 days: who gave most (initiators) and who received most. */
+  topGivers: { initiatorType: string; initiatorId: string; total: bigint }[];
+  topReceivers: { accountId: string; label: string; total: bigint }[];
+}
+
+/** What the dashboard's overview shows: a handful of grouped reads, each bounded by realm and time. */
+export async function summarizeRealm(
+  db: Database,
+  realmId: string,
+  currencyId: string,
+  options: { days?: number; now?: Date } = {},
+): Promise<RealmSummary> {
+  const now = options.now ?? new Date();
+  const days = options.days ?? 30;
+  const since = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - (days - 1) * DAY_MS);
+  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+  const [issued, perDay, givers, receivers] = await Promise.all([
+    queryRows<{ currency_id: string; total: string; holders: string | number }>(
+      db,
+      sql`SELECT currency_id, COALESCE(sum(balance) FILTER (WHERE balance > 0), 0)::text AS total,
+          count(*) FILTER (WHERE balance > 0) AS holders
+        FROM balances WHERE realm_id = ${realmId} GROUP BY currency_id`,
+    ),
+    queryRows<{ day: string; entries: string | number }>(
+      db,
+      sql`SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*) AS entries
+        FROM ledger_entries WHERE realm_id = ${realmId} AND created_at >= ${since.toISOString()}::timestamptz
+        GROUP BY 1`,
+    ),
+    queryRows<{ initiator_type: string; initiator_id: string; total: string }>(
+      db,
+      sql`SELECT initiator_type, initiator_id, sum(delta)::text AS total
+        FROM ledger_entries WHERE realm_id = ${realmId} AND currency_id = ${currencyId}
+          AND created_at >= ${weekAgo.toISOString()}::timestamptz AND delta > 0 AND kind IN ('adjust', 'transfer')
+        GROUP BY 1, 2 ORDER BY sum(delta) DESC, 2 LIMIT 5`,
+    ),
+    queryRows<{ account_id: string; label: string; total: string }>(
+      db,
+      sql`SELECT t.account_id, t.total::text, COALESCE(a.name, a.user_id,
+            (SELECT c.type || ':' || c.value FROM credentials c WHERE c.account_id = t.account_id
+              ORDER BY c.created_at LIMIT 1), t.account_id) AS label
+        FROM (SELECT account_id, sum(delta) AS total FROM ledger_entries
+          WHERE realm_id = ${realmId} AND currency_id = ${currencyId}
+            AND created_at >= ${weekAgo.toISOString()}::timestamptz AND delta > 0 AND kind IN ('adjust', 'transfer')
+          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5) t
+        JOIN accounts a ON a.id = t.account_id
+        ORDER BY t.total DESC, t.account_id`,
+    ),
+  ]);
+  const counts = new Map(perDay.map((r) => [r.day, Number(r.entries)]));
+  return {
+    issued: issued.map((r) => ({ currencyId: r.currency_id, total: BigInt(r.total), holders: Number(r.holders) })),
+    perDay: Array.from({ length: days }, (_, i) => {
+      const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
+      return { day, entries: counts.get(day) ?? 0 };
+    }),
+    topGivers: givers.map((r) => ({
+      initiatorType: r.initiator_type,
+      initiatorId: r.initiator_id,
+      total: BigInt(r.total),
+    })),
+    topReceivers: receivers.map((r) => ({ accountId: r.account_id, label: r.label, total: BigInt(r.total) })),
+  };
+}
