@@ -10,6 +10,8 @@ for (const el of document.querySelectorAll("[data-chart]")) {
         height: 220,
         legend: { show: false },
         scales: { x: { time: true } },
+        // The server speaks UTC (the realm's time zone until realms carry their own).
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         axes: [{ stroke: "#333" }, { stroke: "#333", size: 60 }],
         series: [
           {},
@@ -26,10 +28,12 @@ for (const el of document.querySelectorAll("[data-chart]")) {
       el,
     );
   };
-  draw();
+  let width = 0;
   let timer;
-  window.addEventListener("resize", () => {
+  new ResizeObserver(() => {
+    if (el.clientWidth === width) return;
+    width = el.clientWidth;
     clearTimeout(timer);
-    timer = setTimeout(draw, 150);
-  });
+    timer = setTimeout(draw, width ? 100 : 0);
+  }).observe(el);
 }

@@ -1,3 +1,4 @@
+import type { MemberDetail } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import { amountText } from "../format.ts";
 import { html } from "../html.ts";
@@ -30,7 +31,7 @@ export function memberPage(pages: FastifyInstance, ctx: DashboardContext): void 
           { accountId: member.accountId },
           { cursor: request.query.cursor, limit: 25 },
         ),
-        signedInFrame(ctx, request, reply, { title: member.name ?? member.userId ?? "Member", charts: true }),
+        signedInFrame(ctx, request, reply, { title: memberTitle(member), charts: true }),
       ]);
       const factor = 10 ** (chosen?.scale ?? 0);
       const series = {
@@ -59,4 +60,10 @@ ${history.nextCursor ? html`<p class="pager"><a rel="next" href="/dashboard/memb
       );
     },
   );
+}
+
+/** How people know a member: a name, a user id, or the first credential (a ghost has only that). */
+function memberTitle(member: MemberDetail): string {
+  const credential = member.credentials[0];
+  return member.name ?? member.userId ?? (credential ? `${credential.type}:${credential.value}` : member.accountId);
 }
