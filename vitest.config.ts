@@ -1,7 +1,16 @@
 import { defineConfig } from "vitest/config";
 
 const common = { testTimeout: 60_000, hookTimeout: 120_000 };
-const everywhere = ["**/node_modules/**", "**/*.unit.test.ts"];
+const everywhere = ["**/node_modules/**", "**/*.unit.test.ts", "**/*.pgbouncer.test.ts"];
+
+const PGBOUNCER_SUITES = [
+  "core/src/ledger/adjust-balance.test.ts",
+  "core/src/ledger/concurrency.pg.test.ts",
+  "core/src/ledger/races.pg.test.ts",
+  "core/src/idempotency.test.ts",
+  "test/src/scenarios/api-concurrency.pg.test.ts",
+  "**/*.pgbouncer.test.ts",
+];
 
 /**
  * Three projects: pure unit tests once, and every database suite on both drivers. Files named `*.pg.test.ts`
@@ -9,6 +18,9 @@ const everywhere = ["**/node_modules/**", "**/*.unit.test.ts"];
  */
 export default defineConfig({
   test: {
+    // Files run in separate processes on separate databases; most of a file's time is spent waiting on PostgreSQL,
+    // child processes and sockets, so three at once finish sooner even on two cores.
+    maxWorkers: 3,
     projects: [
       { test: { ...common, name: "unit", include: ["**/*.unit.test.ts"], exclude: ["**/node_modules/**"] } },
       {
@@ -28,6 +40,17 @@ export default defineConfig({
           exclude: everywhere,
           provide: { dbDriver: "postgres" },
           globalSetup: ["test/src/setup/postgres-global.ts"],
+        },
+      },
+      {
+        // The delta, idempotency and race suites again, through Debian's PgBouncer 1.18 in transaction pooling mode.
+        test: {
+          ...common,
+          name: "pgbouncer",
+          include: PGBOUNCER_SUITES,
+          provide: { dbDriver: "postgres" },
+          env: { DATABASE_PREPARE: "false" },
+          globalSetup: ["test/src/setup/pgbouncer-global.ts"],
         },
       },
     ],

@@ -16,6 +16,7 @@ import { realmAuditRoutes } from "./routes/realm-audit.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
+import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmLinkCodeRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);

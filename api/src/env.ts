@@ -16,6 +16,11 @@ export const envSchema = z.object({
     message: "DATABASE_URL must start with postgres:// or postgresql://",
   }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  /** `false`: no named prepared statements (PgBouncer before 1.21 in transaction pooling mode needs that). */
+  DATABASE_PREPARE: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true"),
   /** How long start-up waits for an unreachable PostgreSQL (one still starting) before giving up. */
   DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Relative to Tally's root folder, never the current one. */

@@ -140,6 +140,7 @@ async function openTallyDatabase(env: Env, say: Logger): Promise<OpenDatabase> {
     url: env.DATABASE_URL,
     dataDir: env.TALLY_DATA_DIR,
     maxConnections: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARE,
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
     onConnectRetry: ({ attempt, delayMs, reason }) =>
       say.warn(`DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`),

@@ -34,6 +34,7 @@ interface Decimal {
 
 /** Reads a number or its decimal text without a detour through a double; undefined when it is not a finite number. */
 function decimalOf(input: unknown): Decimal | undefined {
+  if (typeof input === "number" && Number.isSafeInteger(input)) return integerDecimal(input);
   let text: string;
   if (input instanceof JsonDecimal) text = input.text;
   // String(number) is the shortest text that reads back as the same double, so 0.1 stays 0.1.
@@ -53,11 +54,27 @@ function decimalOf(input: unknown): Decimal | undefined {
   return { negative: sign === "-", digits, exponent };
 }
 
+/** The common case without a regular expression: a whole number a double holds exactly. */
+function integerDecimal(value: number): Decimal {
+  if (value === 0) return { negative: false, digits: "0", exponent: 0 };
+  let digits = String(Math.abs(value));
+  let exponent = 0;
+  while (digits.endsWith("0")) {
+    digits = digits.slice(0, -1);
+    exponent += 1;
+  }
+  return { negative: value < 0, digits, exponent };
+}
+
+// Whole numbers of at most 15 digits: a double holds every one exactly, so their text needs no comparison.
+const SHORT_INTEGER = /^-?[1-9]\d{0,14}$/;
+
 /**
  * The value of a JSON number's text: a number when a double holds it exactly (`1.50` -> 1.5), else the text itself
  * as a JsonDecimal (`76171785121845.93`), so no amount is silently rounded on its way in or out.
  */
 export function fromJsonText(text: string): number | JsonDecimal {
+  if (SHORT_INTEGER.test(text)) return Number(text);
   const number = Number(text);
   const exact = decimalOf(new JsonDecimal(text));
   const held = decimalOf(number);
@@ -107,6 +124,7 @@ export function parseAmount(input: unknown, scale: number, options: { allowZero?
  * (`7617178512184593n, 2` -> `JsonDecimal("76171785121845.93")`).
  */
 export function toJsonAmount(minor: bigint, scale: number): number | JsonDecimal {
+  if (scale === 0 && minor <= MAX_MINOR && minor >= -MAX_MINOR) return Number(minor);
   const negative = minor < 0n;
   const digits = (negative ? -minor : minor).toString().padStart(scale + 1, "0");
   const fraction = digits.slice(digits.length - scale).replace(/0+$/, "");

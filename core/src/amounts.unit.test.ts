@@ -124,3 +124,35 @@ describe("fromJsonText", () => {
     );
   });
 });
+
+describe("whole-number shortcuts", () => {
+  const safe = fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+  const attempt = (f: () => bigint) => {
+    try {
+      return f();
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  it("read a whole number as its decimal text reads", () => {
+    fc.assert(
+      fc.property(safe, fc.integer({ min: 0, max: 6 }), (n, scale) => {
+        expect(attempt(() => parseAmount(n, scale))).toEqual(
+          attempt(() => parseAmount(new JsonDecimal(String(n)), scale)),
+        );
+        expect(isWholeAmount(n)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it("write and read back whole numbers exactly", () => {
+    fc.assert(
+      fc.property(safe, (n) => {
+        expect(toJsonAmount(BigInt(n), 0)).toBe(n === 0 ? 0 : n);
+        expect(fromJsonText(String(n))).toBe(n);
+        expect(fromJsonText(`${n}.0`)).toBe(n);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -26,8 +26,11 @@ import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commi
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
 import { transferPoints } from "./ledger/transfer-points.ts";
+import { issueLinkCode } from "./link-codes/issue-link-code.ts";
+import { redeemLinkCode } from "./link-codes/redeem-link-code.ts";
 import { createObservers } from "./observe.ts";
 import { auditLedger } from "./queries/audit-ledger.ts";
+import { describeAccount } from "./queries/describe-account.ts";
 import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
@@ -53,7 +56,15 @@ const CURRENCY_TTL_MS = 5_000;
  * The one balance service every door calls. It holds the database handle, a short-lived cache of currencies (so a
  * balance change costs one round trip) and the group-commit writer that batches concurrent adjusts. Every write takes a WriteContext (realm, initiator, door, idempotency key).
  */
-export function createBalanceService(db: Database, options: { groupCommit?: GroupWriterOptions } = {}) {
+export function createBalanceService(
+  db: Database,
+  options: {
+    groupCommit?: GroupWriterOptions;
+    /** The time link codes expire and periods start by; tests move it. */
+    now?: () => Date;
+  } = {},
+) {
+  const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
 
@@ -183,6 +194,23 @@ export function createBalanceService(db: Database, options: { groupCommit?: Grou
         (result) => ({ kind: "link", count: result.moved.length * 2 }),
         () => linkCredential(db, ctx, identifier, target),
       ),
+
+    /**
+     * A one-time `TALLY-XXXXXXXX` code for this credential (10 minutes, single use, stored hashed); redeeming it from
+     * another credential joins both into one member account.
+     */
+    issueLinkCode: (realmId: string, identifier: Identifier) => issueLinkCode(db, realmId, identifier, now()),
+
+    /** Joins the code's credential and `redeemer` through the link logic; refusals change nothing. */
+    redeemLinkCode: (ctx: WriteContext, input: { code: string; redeemer: Identifier }) =>
+      recorded(
+        ctx,
+        (result) => ({ kind: "link", count: result.moved.length * 2 }),
+        () => redeemLinkCode(db, ctx, input, now()),
+      ),
+
+    /** A subject's account, all its credentials and balances (`/points whoami`); undefined when never seen. */
+    describeAccount: (realmId: string, subject: Subject) => describeAccount(db, realmId, subject),
 
     /** Appends the reversal of an entry (both legs of a transfer); once per entry, else ALREADY_REVERSED. */
     async reverse(ctx: WriteContext, entryId: string, input: { description?: string | null | undefined } = {}) {

@@ -12,6 +12,8 @@ export const errorCodes = [
   "VALIDATION",
   "CONFLICT",
   "ALREADY_REVERSED",
+  /** Too many attempts by one caller (link code guesses); `details.retryAfterSeconds` says when to try again. */
+  "RATE_LIMITED",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -23,12 +23,15 @@ export function isCredentialType(type: unknown): type is CredentialType {
 
 // Control (Cc) and format (Cf) characters: NUL, newlines, zero-width spaces and joiners, BOM, bidi marks, soft hyphen.
 const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Text as people read it: invisible characters removed, then NFKC, which also folds compatibility forms such as
  * fullwidth letters (`Ａ` -> `A`) and composes `e` + `◌́` into `é`, so look-alike identifiers are one credential.
  */
 export function canonicalText(text: string, options: { foldCase?: boolean } = {}): string {
+  // Printable ASCII has no invisible characters and is its own NFKC form: most identifiers skip the Unicode work.
+  if (PRINTABLE_ASCII.test(text)) return (options.foldCase ? text.toLowerCase() : text).trim();
   if (/\p{Cs}/u.test(text)) throw new TallyError("VALIDATION", "The identifier is not valid Unicode text.");
   let result = text.replace(INVISIBLE, "").normalize("NFKC");
   // Lower-casing can leave a combining mark (`İ` -> `i̇`) that composition must see again.

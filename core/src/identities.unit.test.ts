@@ -162,3 +162,20 @@ describe("look-alike identifiers are one credential", () => {
     expect(() => normalizeIdentifier("email", "\u200b\u0000")).toThrow("must not be empty");
   });
 });
+
+describe("canonicalText's printable-ASCII shortcut", () => {
+  const reference = (text: string, foldCase: boolean) => {
+    let result = text.replace(/[\p{Cc}\p{Cf}]/gu, "").normalize("NFKC");
+    if (foldCase) result = result.toLowerCase().normalize("NFKC");
+    return result.trim();
+  };
+  it("gives what the full Unicode path gives", () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+    fc.assert(
+      fc.property(ascii, fc.boolean(), (text, foldCase) => {
+        expect(canonicalText(text, { foldCase })).toBe(reference(text, foldCase));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

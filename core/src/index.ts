@@ -14,8 +14,12 @@ export {
 export * from "./identities.ts";
 export type { BalanceChange } from "./ledger/balance-change.ts";
 export type { LinkTarget } from "./ledger/link-credential.ts";
+export type { IssuedLinkCode } from "./link-codes/issue-link-code.ts";
+export { LINK_CODE_TTL_MS, normalizeLinkCode } from "./link-codes/link-code-format.ts";
+export { LINK_ATTEMPTS_MAX, type RedeemResult } from "./link-codes/redeem-link-code.ts";
 export type { LedgerEvent, LedgerObserver } from "./observe.ts";
 export type { AuditProblem, AuditReport } from "./queries/audit-ledger.ts";
+export type { AccountDescription } from "./queries/describe-account.ts";
 export type { MemberDetail } from "./queries/describe-member.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";

@@ -2,12 +2,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
@@ -29,6 +29,14 @@ export interface DatabaseOptions {
   onConnectRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
   /** Called with the text of every statement sent to PostgreSQL (tests count round trips with it). */
   onStatement?: ((text: string) => void) | undefined;
+  /**
+   * PostgreSQL: named prepared statements (default true). `false` sends every query unnamed, as PgBouncer before
+   * 1.21 in transaction pooling mode needs: a named statement lives on one server connection, which the next
+   * transaction may not get.
+   */
+  prepare?: boolean | undefined;
+  /** Apply pending migrations while opening (default true); `pnpm tally migrate` does it as a step of its own. */
+  migrate?: boolean | undefined;
 }
 
 export interface OpenDatabase {
@@ -36,7 +44,15 @@ export interface OpenDatabase {
   driver: "postgres" | "pglite";
   /** Resolves when the database answers a trivial query; for readiness checks. */
   ping(): Promise<void>;
+  /** Applies pending migrations (PostgreSQL: under the migration lock); opening does it unless told not to. */
+  migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
+}
+
+/** What `migrateDatabase` did: how many migrations it applied now, and how many the database has in all. */
+export interface MigrationResult {
+  applied: number;
+  total: number;
 }
 
 // Beside the source (db/src/../migrations), or copied next to the bundle (dist/migrations).
@@ -45,10 +61,12 @@ const migrationsFolder = [new URL("./migrations", import.meta.url), new URL("../
   .find((path) => existsSync(path)) as string;
 
 // Two processes may start at once against one PostgreSQL; the advisory lock makes the second wait for the first.
+// It is a transaction lock, taken in the migrations' own transaction: a session lock taken through PgBouncer in
+// transaction mode would stay on whichever server connection ran it, and its unlock could land on another.
 const MIGRATION_LOCK = 727_001;
 
 export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
-  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir);
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir, options.migrate !== false);
 }
 
 // Errors that mean "not reachable yet"; anything else (a wrong password, a missing database) will not heal by waiting.
@@ -99,24 +117,23 @@ async function connectPostgres(url: string, options: DatabaseOptions): Promise<O
     connect_timeout: 10,
     // bigint columns come back as bigint, never as a lossy number
     types: { bigint: postgres.BigInt },
+    ...(options.prepare === false ? { prepare: false } : {}),
     ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement?.(text) } : {}),
   });
-  preparedByDefault(client);
+  if (options.prepare !== false) preparedByDefault(client);
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
-  try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+  if (options.migrate !== false) {
     try {
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder });
-    } finally {
-      await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+      await migratePostgres(db);
+    } catch (error) {
+      await client.end({ timeout: 1 });
+      throw error;
     }
-  } catch (error) {
-    await client.end({ timeout: 1 });
-    throw error;
   }
   return {
     db,
     driver: "postgres",
+    migrate: () => migratePostgres(db),
     ping: async () => {
       await client`select 1`;
     },
@@ -124,18 +141,60 @@ async function connectPostgres(url: string, options: DatabaseOptions): Promise<O
   };
 }
 
+/** Applies pending migrations in one transaction under the migration lock; says how many it applied. */
+async function migratePostgres(db: Database): Promise<MigrationResult> {
+  const migrations = readMigrationFiles({ migrationsFolder });
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    const before = await countMigrations(tx);
+    // drizzle's own migrator, run inside this transaction: the transaction it asks for is this one.
+    const { dialect, session } = tx as unknown as {
+      dialect: { migrate(m: unknown, s: unknown, c: unknown): Promise<void> };
+      session: { execute: unknown; all: unknown };
+    };
+    const inThisTransaction = {
+      execute: (query: SQL) => tx.execute(query),
+      all: (session.all as (q: SQL) => Promise<unknown[]>).bind(session),
+      transaction: (work: (t: Database) => Promise<void>) => work(tx),
+    };
+    await dialect.migrate(migrations, inThisTransaction, { migrationsFolder });
+    const total = await countMigrations(tx);
+    return { applied: total - before, total };
+  });
+}
+
+/** Migrations recorded as applied (none before the first run creates drizzle's table). */
+async function countMigrations(db: Database): Promise<number> {
+  const [exists] = await queryRows<{ t: string | null }>(
+    db,
+    sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`,
+  );
+  if (!exists?.t) return 0;
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return row?.n ?? 0;
+}
+
+/** PGlite: one process per folder, so no lock; says how many migrations it applied. */
+async function migrateEmbedded(client: PGlite, db: Database): Promise<MigrationResult> {
+  const before = await countMigrations(db);
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
+  const total = await countMigrations(db);
+  return { applied: total - before, total };
+}
+
 /** PGlite keeps the folder's pages in this process: one process per folder, enforced by a lock file. */
-async function openPglite(folder: string | undefined): Promise<OpenDatabase> {
+async function openPglite(folder: string | undefined, migrate: boolean): Promise<OpenDatabase> {
   const dataDir = folder && folder !== "memory://" ? folder : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const lock = dataDir ? lockDataDir(dataDir) : undefined;
   try {
     const client = await PGlite.create(dataDir ? { dataDir } : {});
     const db = drizzlePglite(client, { schema }) as unknown as Database;
-    await migratePglite(drizzlePglite(client), { migrationsFolder });
+    if (migrate) await migrateEmbedded(client, db);
     return {
       db,
       driver: "pglite",
+      migrate: () => migrateEmbedded(client, db),
       ping: async () => {
         await client.query("select 1");
       },

@@ -25,6 +25,8 @@ const TABLES = [
   "webhook_sequences",
   "webhook_deliveries",
   "webhook_endpoints",
+  "link_codes",
+  "link_code_attempts",
 ];
 
 /**
@@ -41,12 +43,14 @@ export async function openTestDatabase(
     const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE tally_template`);
     await admin.end();
-    const u = new URL(adminUrl);
+    // The pgbouncer project reaches the same database through PgBouncer in transaction mode, unprepared.
+    const u = new URL(inject("pgBouncerUrl") || adminUrl);
     u.pathname = `/${name}`;
     url = u.toString();
   }
   const opened = await openDatabase({
     url,
+    prepare: !inject("pgBouncerUrl"),
     maxConnections: options.maxConnections ?? 20,
     onStatement: options.onStatement,
   });

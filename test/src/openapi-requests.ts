@@ -46,7 +46,8 @@ export async function pressAll(
       for (const operation of ready) {
         const request = withIds(operation, ids);
         const res = await send(operation, urlOf(operation.path, request), request);
-        const id = res.body?.id ?? res.body?.data?.[0]?.id;
+        // A link code is the generated identifier of the code just created.
+        const id = res.body?.id ?? res.body?.code ?? res.body?.data?.[0]?.id;
         if (res.status < 300 && typeof id === "string") ids[operation.path] = id;
       }
       waiting = waiting.filter((operation) => !ready.includes(operation));

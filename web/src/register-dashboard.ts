@@ -133,6 +133,8 @@ function statusOf(code: ErrorCode): number {
     case "INSUFFICIENT_BALANCE":
     case "BALANCE_LIMIT":
       return 422;
+    case "RATE_LIMITED":
+      return 429;
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped error code ${String(unmapped)}`);

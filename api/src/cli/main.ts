@@ -35,6 +35,7 @@ const HELP: Record<string, [args: string, what: string]> = {
   "bind slack": ["--team <team id> --realm <id> [--manager-user <user id,…>]", "send a Slack workspace to a realm"],
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
+  migrate: ["", "apply pending database migrations, then exit (run it before a rolling upgrade)"],
   verify: ["[--realm <id>]", "audit the ledger; exits 1 when it finds a problem"],
   reverse: [
     "<entry id> [--realm <id>] [--description <text>]",
@@ -182,11 +183,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = commands[name] ?? commands[positionals[0] ?? ""];
-  if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
+  if (!command && name !== "migrate") throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   const database = await openDatabase({
     url: env.DATABASE_URL,
     dataDir: env.TALLY_DATA_DIR,
     maxConnections: 1,
+    prepare: env.DATABASE_PREPARE,
+    migrate: name !== "migrate",
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
     onConnectRetry: ({ attempt, delayMs, reason }) =>
       console.error(
@@ -194,6 +197,10 @@ async function main(): Promise<number> {
       ),
   });
   try {
+    if (!command) {
+      print(await database.migrate(), flags.json);
+      return 0;
+    }
     const core = createBalanceService(database.db);
     const boot = await core.ensureBootstrap({ apiKey: env.TALLY_API_KEY });
     if (boot.createdKey) console.error(`First start: API key for realm default (shown once): ${boot.createdKey}`);

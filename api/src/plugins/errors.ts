@@ -30,6 +30,8 @@ export function statusOf(code: ErrorCode): number {
     case "INSUFFICIENT_BALANCE":
     case "BALANCE_LIMIT":
       return 422;
+    case "RATE_LIMITED":
+      return 429;
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped error code ${String(unmapped)}`);
@@ -84,6 +86,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (isTallyError(error)) {
       const message =
         credit && error.code === "NOT_FOUND" && error.details?.subject === "user" ? USER_NOT_FOUND : error.message;
+      const retryAfter = error.details?.retryAfterSeconds;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       return send(request, reply, statusOf(error.code), error.code, message);
     }
     if (error instanceof HttpError) {

@@ -26,12 +26,6 @@ export function registerMetrics(app: FastifyInstance, core: BalanceService): voi
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const requests = new Counter({
-    name: "tally_http_requests_total",
-    help: "HTTP requests answered, by method, route and status.",
-    labelNames: ["method", "route", "status"],
-    registers: [registry],
-  });
   const entries = new Counter({
     name: "tally_ledger_entries_total",
     help: "Ledger entries written, by kind and door (via).",
@@ -74,10 +68,18 @@ export function registerMetrics(app: FastifyInstance, core: BalanceService): voi
     stop();
   });
 
+  // The histogram's `_count` is the request counter. One child per label set, found by a string key: prom-client
+  // would otherwise hash the label object on every request.
+  const children = new Map<string, { observe(value: number): void }>();
   app.addHook("onResponse", async (request, reply) => {
-    const labels = { method: request.method, route: request.routeOptions.url ?? "unmatched", status: reply.statusCode };
-    requests.inc(labels);
-    http.observe(labels, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? "unmatched";
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = children.get(key);
+    if (!child) {
+      child = http.labels(request.method, route, String(reply.statusCode));
+      children.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
   });
 
   const schema = {

@@ -23,7 +23,7 @@ export const realmParams = z.object({
     .meta({ examples: ["default"] }),
 });
 const credentialType = z.enum(credentialTypes);
-const identifierQuery = (type: string, value: string) =>
+export const identifierQuery = (type: string, value: string) =>
   z.object({
     type: credentialType.meta({ examples: [type] }),
     value: z

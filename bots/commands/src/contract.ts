@@ -23,6 +23,10 @@ export type PointsCommand =
   | { name: "history"; target?: Target; currencyId?: string }
   /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
   | { name: "undo"; entryId?: string }
+  /** Without a code: issue a one-time link code; with one: join the code's identity and the invoker's. */
+  | { name: "link"; code?: string }
+  /** The invoker's account: identities on every platform and balances. */
+  | { name: "whoami" }
   /** A private one-time sign-in link to the web dashboard (managers). */
   | { name: "dashboard" }
   | { name: "help" };

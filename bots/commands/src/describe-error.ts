@@ -27,6 +27,7 @@ export const unavailableReply: Reply = {
 export function describeError(error: TallyError, at: ErrorSituation): Reply {
   const fail = (title: string, ...lines: string[]): Reply => ({ visibility: "ephemeral", kind: "error", title, lines });
   const code = error.code;
+  if (error.details?.subject === "link-code") return linkCodeRefusal(error, fail);
   switch (code) {
     case "NOT_FOUND":
       if (error.details?.subject === "credential" && at.subjectLabel) {
@@ -99,15 +100,37 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
       return fail(
         "That target or option does not work",
         error.message,
-        "Name someone with a mention, or discord:<17-20 digit id>, email:<address> or user:<user_id>.",
+        "Name someone with a mention, or slack:<user id>, discord:<17-20 digit id>, email:<address> or user:<user_id>.",
       );
     case "CONFLICT":
       return fail("That clashes with something that exists", error.message, "Check the input and try again.");
     case "ALREADY_REVERSED":
       return fail("Already undone", error.message, "Each entry can be undone once; nothing changed.");
+    case "RATE_LIMITED":
+      return fail("Too many attempts", error.message, "Nothing changed.");
     default: {
       const unhandled: never = code;
       throw new Error(`no chat wording for error code ${String(unhandled)}`);
     }
+  }
+}
+
+/** A link code that cannot be redeemed: why, and what to do instead. Nothing was linked. */
+function linkCodeRefusal(error: TallyError, fail: (title: string, ...lines: string[]) => Reply): Reply {
+  switch (error.details?.reason) {
+    case "other-realm":
+      return fail(
+        "That code is from another realm",
+        error.message,
+        "Both platforms must be bound to the same realm: an admin binds them with `pnpm tally bind discord --guild <id> --realm <realm>` and `pnpm tally bind slack --team <id> --realm <realm>`.",
+      );
+    case "used":
+    case "expired":
+    case "unknown":
+      return fail("That link code does not work", error.message, "Run `/points link` again for a fresh code.");
+    case "own-code":
+      return fail("Use the code on your other account", error.message);
+    default:
+      return fail("Cannot link", error.message, "Nothing changed.");
   }
 }

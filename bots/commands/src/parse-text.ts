@@ -14,11 +14,25 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   leaderboard: "/points leaderboard",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  link: "/points link [code]",
+  whoami: "/points whoami",
   dashboard: "/points dashboard",
 };
 
-const SUBCOMMANDS = ["give", "take", "tip", "balance", "leaderboard", "history", "undo", "dashboard", "help"] as const;
-const TARGET_FORMS = "a mention like @ada, or discord:<id>, email:<address>, user:<user_id>";
+const SUBCOMMANDS = [
+  "give",
+  "take",
+  "tip",
+  "balance",
+  "leaderboard",
+  "history",
+  "undo",
+  "link",
+  "whoami",
+  "dashboard",
+  "help",
+] as const;
+const TARGET_FORMS = "a mention like @ada, or slack:<user id>, discord:<id>, email:<address>, user:<user_id>";
 const MAX_REASON = 200;
 const MAX_USER_ID = 256;
 const CURRENCY_ID = /^[\w.-]{1,64}$/;
@@ -94,6 +108,15 @@ export function parsePointsText(text: string): Parsed {
       const entryId = parseEntryId(idToken);
       return typeof entryId === "string" ? { name, entryId } : entryId;
     }
+    case "link": {
+      if (currencyId) return { error: "`/points link` takes no --currency: linking joins every balance." };
+      if (args.length > 1) return { error: `Too many words: \`${USAGE.link}\` takes at most one code.` };
+      const [code] = args;
+      return code ? { name, code } : { name };
+    }
+    case "whoami":
+      if (args.length > 0 || currencyId) return { error: "`/points whoami` takes nothing after it." };
+      return { name };
   }
 }
 
@@ -144,12 +167,13 @@ function extractCurrency(tokens: string[]): { rest: string[]; currencyId?: strin
 }
 
 const SLACK_MENTION = /^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$/;
+const SLACK_USER_ID = /^[UW][A-Z0-9]{1,30}$/;
 const SNOWFLAKE = /^\d{17,20}$/;
 // Slack turns typed addresses into `<mailto:ada@example.com|ada@example.com>` when escaping is on.
 const MAILTO = /^<mailto:([^|<>]+)(?:\|[^<>]*)?>$/;
 const EMAIL = /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/;
 
-/** One target token: an escaped Slack mention, or `discord:`, `email:`, `user:` typed explicitly. */
+/** One target token: an escaped Slack mention, or `slack:`, `discord:`, `email:`, `user:` typed explicitly. */
 export function parseTarget(text: string): Target | { error: string } {
   const mention = SLACK_MENTION.exec(text);
   if (mention?.[1]) return { kind: "member", platform: "slack", id: mention[1] };
@@ -164,6 +188,11 @@ export function parseTarget(text: string): Target | { error: string } {
   const prefix = colon > 0 ? text.slice(0, colon).toLowerCase() : "";
   const value = colon > 0 ? text.slice(colon + 1) : "";
   switch (prefix) {
+    case "slack":
+      if (!SLACK_USER_ID.test(value)) {
+        return { error: `"${truncate(value)}" is not a Slack user id: slack:<id> takes an id like U012AB3CD.` };
+      }
+      return { kind: "member", platform: "slack", id: value };
     case "discord":
       if (!SNOWFLAKE.test(value)) {
         return { error: `"${truncate(value)}" is not a Discord user id: discord:<id> takes 17 to 20 digits.` };

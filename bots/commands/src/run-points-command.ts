@@ -13,6 +13,7 @@ import { dashboardLink } from "./dashboard-link.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { helpText } from "./help-text.ts";
+import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
 import { memberSubject, sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
 
@@ -56,6 +57,10 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
         return await undo(core, inv, command.entryId);
+      case "link":
+        return await linkIdentity(core, inv, command.code);
+      case "whoami":
+        return await whoami(core, inv);
       case "dashboard":
         return await dashboardLink(core, inv);
       case "help":

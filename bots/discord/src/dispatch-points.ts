@@ -1,4 +1,12 @@
-import { type Invocation, type PointsCommand, parseEntryId, type Reply, runPointsCommand } from "@tally/bot-commands";
+import {
+  type Invocation,
+  type PointsCommand,
+  parseEntryId,
+  parseTarget,
+  type Reply,
+  runPointsCommand,
+  type Target,
+} from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
 import { PermissionFlagsBits } from "discord.js";
 import type { PointsRequest } from "./points-request.ts";
@@ -57,11 +65,12 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
     case "give":
     case "take":
     case "tip": {
+      const whom = chosenTarget(target, request.to, name);
+      if ("error" in whom) return whom;
       // Discord enforces required options, but a stale registration could still send a command without them.
-      if (!target) return { error: `Choose who with the user option: /points ${name} user:@member amount:10.` };
       if (request.amount === undefined) return { error: `Say how many with the amount option (1 or more).` };
       const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
-      return { name, target, amount: request.amount, ...reason, ...currency };
+      return { name, target: whom, amount: request.amount, ...reason, ...currency };
     }
     case "balance":
     case "history":
@@ -73,6 +82,9 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
       const entryId = parseEntryId(request.entry);
       return typeof entryId === "string" ? { name, entryId } : entryId;
     }
+    case "link":
+      return request.code?.trim() ? { name, code: request.code.trim() } : { name };
+    case "whoami":
     case "dashboard":
     case "help":
       return { name };
@@ -81,4 +93,21 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
         error: `Unknown subcommand "${name}". Try /points help; an admin may need to run \`pnpm tally discord register\`.`,
       };
   }
+}
+
+const DISCORD_MENTION = /^<@!?(\d{17,20})>$/;
+
+/** The user option, or the `to` text (an identity on another platform, an email, a user id); exactly one of them. */
+function chosenTarget(user: Target | undefined, to: string | undefined, name: string): Target | { error: string } {
+  const text = to?.trim();
+  if (user && text) return { error: "Name one recipient: either the user option or to:, not both." };
+  if (user) return user;
+  if (!text) {
+    return {
+      error: `Choose who with the user option (/points ${name} user:@member amount:10) or to: (to:slack:U123, email:ada@example.com, user:<user_id>).`,
+    };
+  }
+  const mention = DISCORD_MENTION.exec(text)?.[1];
+  if (mention) return { kind: "member", platform: "discord", id: mention };
+  return parseTarget(text);
 }

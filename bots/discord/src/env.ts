@@ -21,6 +21,10 @@ export const discordEnvSchema = z.object({
     .trim()
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_PREPARE: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true"),
   DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   TALLY_API_KEY: optional,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

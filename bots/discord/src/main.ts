@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({
     url: env.DATABASE_URL,
     maxConnections: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARE,
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
     onConnectRetry: ({ attempt, delayMs, reason }) =>
       say.warn(`DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`),

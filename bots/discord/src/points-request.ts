@@ -15,9 +15,13 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
+  to?: string | undefined;
   amount?: number | undefined;
   reason?: string | undefined;
   currency?: string | undefined;
   /** `/points undo entry:` */
   entry?: string | undefined;
+  /** `/points link code:` */
+  code?: string | undefined;
 }

@@ -29,9 +29,11 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
       ? { id: userId, bot: resolved?.bot ?? false, displayName: resolved?.global_name ?? resolved?.username }
       : undefined,
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
+    to: stringValue(value("to")),
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),
     entry: stringValue(value("entry")),
+    code: stringValue(value("code")),
   };
 }
 

@@ -7,5 +7,6 @@ export * from "./currencies.ts";
 export * from "./dashboard.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";
+export * from "./link-codes.ts";
 export * from "./realms.ts";
 export * from "./webhooks.ts";

@@ -34,6 +34,8 @@ export const ledgerEntries = pgTable(
   (t) => [
     index("ledger_realm_id_idx").on(t.realmId, t.id),
     index("ledger_account_idx").on(t.accountId, t.currencyId, t.id),
+    // Period leaderboards: the entries of one currency in a time window.
+    index("ledger_realm_currency_created_idx").on(t.realmId, t.currencyId, t.createdAt),
     uniqueIndex("ledger_reverses_entry_key").on(t.reversesEntryId).where(sql`${t.reversesEntryId} IS NOT NULL`),
     index("ledger_operation_idx").on(t.operationId).where(sql`${t.operationId} IS NOT NULL`),
   ],

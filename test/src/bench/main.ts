@@ -19,6 +19,8 @@ const FAST = process.argv.includes("--fast");
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CREDENTIALS = 10_000;
+/** BENCH_ONLY=<text> runs only the scenarios whose name contains it (profiling one path). */
+const ONLY = process.env.BENCH_ONLY;
 const PGBENCH_CLIENTS = [10, 32, 128];
 const KEY = "tly_bench_key_0123456789";
 const FIRST_SNOWFLAKE = 100_000_000_000_000_000n;
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
     servers.push(bare.process);
 
     const rows: Row[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter((s) => !ONLY || s.name.includes(ONLY))) {
       for (const connections of scenario.connections) {
         for (const server of [tally, bare]) {
           const row = await drive(scenario, server, connections, postmaster);
@@ -143,6 +145,10 @@ async function main(): Promise<void> {
       }
     }
     const rss = { tally: rssOf(tally.process.pid), bare: rssOf(bare.process.pid) };
+    if (ONLY) {
+      for (const row of rows) console.log(`${row.system}: ${perRequest(row)?.toFixed(0)} µs CPU/req`);
+      return;
+    }
     const report = render(rows, settings as unknown as { name: string; setting: string }[], rss);
     writeFileSync(join(root, "bench/results.md"), report);
     console.log(`\n${report}`);
@@ -151,6 +157,9 @@ async function main(): Promise<void> {
     cluster?.stop();
   }
 }
+
+const perRequest = (r: Row | undefined) =>
+  r?.cpuServer === undefined ? undefined : (r.cpuServer / (r.rps * DURATION)) * 1e6;
 
 const line = (r: Row) =>
   `${r.scenario} | ${r.system} @${r.connections}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, ` +
@@ -437,8 +446,6 @@ function render(
   const pg = (scenario: string, clients: number) => find(scenario, `pgbench ${clients} clients`);
   const ratio = (a: Row | undefined, b: Row | undefined) =>
     a && b && b.rps > 0 ? `${(a.rps / b.rps).toFixed(2)}x` : "–";
-  const perRequest = (r: Row | undefined) =>
-    r?.cpuServer === undefined ? undefined : (r.cpuServer / (r.rps * DURATION)) * 1e6;
 
   const out = [
     `# pnpm bench${FAST ? " --fast" : ""} — ${new Date().toISOString()}`,

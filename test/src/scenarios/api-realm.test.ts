@@ -177,7 +177,9 @@ describe("operations", () => {
     const echoed = await h.call("GET", "/healthz", { auth: null, headers: { "x-request-id": "trace-123" } });
     expect(echoed.headers.get("x-request-id")).toBe("trace-123");
     const metrics = await h.call("GET", "/metrics", { auth: null });
-    expect(metrics.body).toContain('tally_http_requests_total{method="GET",route="/healthz",status="200"}');
+    expect(metrics.body).toContain(
+      'tally_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}',
+    );
     const docs = await h.call("GET", "/docs/json", { auth: null });
     expect(docs.body.openapi).toBe("3.1.0");
     expect(Object.keys(docs.body.paths)).toEqual(

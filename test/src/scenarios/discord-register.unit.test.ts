@@ -32,14 +32,21 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "leaderboard",
       "history",
       "undo",
+      "link",
+      "whoami",
       "dashboard",
       "help",
     ]);
+    expect(subcommands.link).toEqual([expect.objectContaining({ name: "code", type: 3 })]);
+    expect(subcommands.link[0].required ?? false).toBe(false);
+    expect(subcommands.whoami).toEqual([]);
     expect(subcommands.undo).toEqual([expect.objectContaining({ name: "entry", type: 3, max_length: 20 })]);
     expect(subcommands.undo[0].required ?? false).toBe(false);
+    // Whom: the user option, or to: for an identity typed as text; Discord lists required options first.
     expect(subcommands.give).toEqual([
-      expect.objectContaining({ name: "user", type: 6, required: true }),
       expect.objectContaining({ name: "amount", type: 4, required: true, min_value: 1 }),
+      expect.objectContaining({ name: "user", type: 6 }),
+      expect.objectContaining({ name: "to", type: 3 }),
       expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
       expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
     ]);

@@ -13,6 +13,13 @@ declare module "vitest" {
 
 /** Starts PostgreSQL once for the whole run (unless DATABASE_URL points at one) and migrates a template database. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { adminUrl, stop } = await startTestPostgres();
+  project.provide("pgAdminUrl", adminUrl);
+  return stop;
+}
+
+/** The run's PostgreSQL (DATABASE_URL, else a throwaway cluster) with `tally_template` migrated on it. */
+export async function startTestPostgres(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
   const cluster = process.env.DATABASE_URL ? undefined : await startThrowawayPostgres();
   const adminUrl = process.env.DATABASE_URL ?? cluster?.url ?? "";
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -21,9 +28,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const template = await openDatabase({ url: withDatabase(adminUrl, "tally_template"), maxConnections: 1 });
   await template.close();
   await admin.end();
-  project.provide("pgAdminUrl", adminUrl);
-  return async () => {
-    cluster?.stop();
+  return {
+    adminUrl,
+    stop: async () => {
+      cluster?.stop();
+    },
   };
 }
 

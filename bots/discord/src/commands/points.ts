@@ -21,12 +21,12 @@ const withCurrency = (s: SlashCommandSubcommandBuilder) =>
     o.setName("currency").setDescription("Which currency (the server's default when empty)").setAutocomplete(true),
   );
 
+// Discord lists required options first: the amount, then whom (a user, or `to` for an identity elsewhere).
 const moving = (s: SlashCommandSubcommandBuilder, name: string, description: string, who: string) =>
   withCurrency(
     s
       .setName(name)
       .setDescription(description)
-      .addUserOption((o) => o.setName("user").setDescription(who).setRequired(true))
       .addIntegerOption((o) =>
         o
           .setName("amount")
@@ -34,6 +34,13 @@ const moving = (s: SlashCommandSubcommandBuilder, name: string, description: str
           .setRequired(true)
           .setMinValue(1)
           .setMaxValue(Number.MAX_SAFE_INTEGER),
+      )
+      .addUserOption((o) => o.setName("user").setDescription(who))
+      .addStringOption((o) =>
+        o
+          .setName("to")
+          .setDescription("Instead of user: slack:U…, email:…, user:<user_id> or discord:<id>")
+          .setMaxLength(300),
       )
       .addStringOption((o) => o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON)),
   );
@@ -65,6 +72,15 @@ export const data = new SlashCommandBuilder()
         o.setName("entry").setDescription("The entry id /points history shows, e.g. 42").setMaxLength(20),
       ),
   )
+  .addSubcommand((s) =>
+    s
+      .setName("link")
+      .setDescription("Join your Discord and Slack accounts: get a code, or type the code from the other platform")
+      .addStringOption((o) =>
+        o.setName("code").setDescription("The TALLY-… code from your other platform (empty: get one)").setMaxLength(40),
+      ),
+  )
+  .addSubcommand((s) => s.setName("whoami").setDescription("Your identities on every platform and your balances"))
   .addSubcommand((s) =>
     s.setName("dashboard").setDescription("A private one-time link to the web dashboard (managers)"),
   )
@@ -132,8 +148,10 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     subcommand: interaction.options.getSubcommand(),
     user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
+    to: interaction.options.getString("to") ?? undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
+    code: interaction.options.getString("code") ?? undefined,
   };
 }
