@@ -10,8 +10,8 @@ for (const el of document.querySelectorAll("[data-chart]")) {
         height: 220,
         legend: { show: false },
         scales: { x: { time: true } },
-        // The server speaks UTC (the realm's time zone until realms carry their own).
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+        // Per-day bars are days already; other charts show instants in the realm's time zone.
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), data.tz ?? "Etc/UTC"),
         axes: [{ stroke: "#333" }, { stroke: "#333", size: 60 }],
         series: [
           {},

@@ -22,9 +22,14 @@ export async function signedInFrame(
   request: FastifyRequest,
   reply: FastifyReply,
   frame: Omit<PageFrame, "csrf" | "realmName">,
-): Promise<PageFrame & { csrf: string }> {
+): Promise<PageFrame & { csrf: string; timeZone: string }> {
   const realm = await ctx.core.getRealm(request.dashboard.realmId);
-  return { ...frame, realmName: realm?.name ?? request.dashboard.realmId, csrf: csrfToken(request, reply) };
+  return {
+    ...frame,
+    realmName: realm?.name ?? request.dashboard.realmId,
+    csrf: csrfToken(request, reply),
+    timeZone: realm?.timezone ?? "UTC",
+  };
 }
 
 export function sendPage(reply: FastifyReply, body: string, status = 200) {

@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 export interface RealmSummary {
   /** Per currency: the sum of positive balances and how many hold some. */
   issued: { currencyId: string; total: bigint; holders: number }[];
-  /** Entries per UTC day over the last `days` days, oldest first, zero days included. */
+  /** Entries per day (in the realm's time zone) over the last `days` days, oldest first, zero days included. */
   perDay: { day: string; entries: number }[];
   /** In the default (or given) currency over the last 7 days: who gave most (initiators) and who received most. */
   topGivers: { initiatorType: string; initiatorId: string; total: bigint }[];
@@ -18,11 +18,15 @@ export async function summarizeRealm(
   db: Database,
   realmId: string,
   currencyId: string,
-  options: { days?: number; now?: Date } = {},
+  options: { days?: number; now?: Date; timeZone?: string } = {},
 ): Promise<RealmSummary> {
   const now = options.now ?? new Date();
   const days = options.days ?? 30;
-  const since = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - (days - 1) * DAY_MS);
+  const timeZone = options.timeZone ?? "UTC";
+  const dayOf = (at: Date) => new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
+  const dayList = Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - (days - 1 - i) * DAY_MS)));
+  // A day longer than needed: the first local day can start up to 14 hours before its UTC namesake.
+  const since = new Date(now.getTime() - (days + 1) * DAY_MS);
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const [issued, perDay, givers, receivers] = await Promise.all([
     queryRows<{ currency_id: string; total: string; holders: string | number }>(
@@ -33,7 +37,7 @@ export async function summarizeRealm(
     ),
     queryRows<{ day: string; entries: string | number }>(
       db,
-      sql`SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*) AS entries
+      sql`SELECT to_char(created_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') AS day, count(*) AS entries
         FROM ledger_entries WHERE realm_id = ${realmId} AND created_at >= ${since.toISOString()}::timestamptz
         GROUP BY 1`,
     ),
@@ -60,10 +64,7 @@ export async function summarizeRealm(
   const counts = new Map(perDay.map((r) => [r.day, Number(r.entries)]));
   return {
     issued: issued.map((r) => ({ currencyId: r.currency_id, total: BigInt(r.total), holders: Number(r.holders) })),
-    perDay: Array.from({ length: days }, (_, i) => {
-      const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
-      return { day, entries: counts.get(day) ?? 0 };
-    }),
+    perDay: dayList.map((day) => ({ day, entries: counts.get(day) ?? 0 })),
     topGivers: givers.map((r) => ({
       initiatorType: r.initiator_type,
       initiatorId: r.initiator_id,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { dashboardLinks, ledgerEntries } from "@tally/db";
+import { dashboardLinks, ledgerEntries, realms } from "@tally/db";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 import { WebClient } from "../web-client.ts";
@@ -239,6 +240,33 @@ describe("dashboard writes", () => {
     expect(gems.status).toBe(201);
     const made = (await h.core.currencies("default")).find((c) => c.name === "gems");
     expect(made).toMatchObject({ emoji: "💎", scale: 2, allowNegative: false, isDefault: false });
+  });
+});
+
+describe("realm time zone", () => {
+  it("shows times and per-day counts in the realm's time zone", async () => {
+    await h.t.db.update(realms).set({ timezone: "Asia/Tokyo" }).where(eq(realms.id, "default"));
+    await h.core.createUser(ctx(), { userId: "ada" });
+    const give = await h.core.adjust(ctx(), { subject: user("ada"), amount: 5 });
+    const [entry] = (await h.core.history("default", { limit: 1 })).items;
+    const web = new WebClient(h.url);
+    await web.logIn(BOOTSTRAP_KEY);
+    const ledger = await web.get("/dashboard/ledger");
+    expect(ledger.text).toContain("When (Asia/Tokyo)");
+    const tokyo = new Intl.DateTimeFormat("sv-SE", {
+      timeZone: "Asia/Tokyo",
+      dateStyle: "short",
+      timeStyle: "short",
+    }).format(entry?.createdAt);
+    expect(ledger.text).toContain(`<td>${give.entryId}</td><td>${tokyo}</td>`);
+    const overview = await web.get("/dashboard");
+    expect(overview.text).toContain("Entries per day (last 30 days, Asia/Tokyo)");
+    const series = JSON.parse((/data-series="([^"]+)"/.exec(overview.text)?.[1] ?? "{}").replaceAll("&quot;", '"')) as {
+      x: number[];
+      y: number[];
+    };
+    const tokyoDay = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(clock);
+    expect(series.x.at(-1)).toBe(Date.parse(`${tokyoDay}T00:00:00Z`) / 1000);
   });
 });
 

@@ -20,10 +20,12 @@ export function apiKeyPages(pages: FastifyInstance, ctx: DashboardContext): void
       reply,
       page(
         frame,
-        html`${message ?? ""}<div class="table-wrap"><table><thead><tr><th scope="col">Name</th><th scope="col">Starts with</th><th scope="col">Created (UTC)</th><th scope="col">State</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
+        html`${message ?? ""}<div class="table-wrap"><table><thead><tr><th scope="col">Name</th><th scope="col">Starts with</th><th scope="col">Created (${frame.timeZone})</th><th scope="col">State</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
 <tbody>${keys.map(
-          (k) => html`<tr><td>${k.name}</td><td><code>${k.prefix}…</code></td><td>${timeText(k.createdAt)}</td>
-<td>${k.revokedAt ? `revoked ${timeText(k.revokedAt)}` : "active"}</td>
+          (
+            k,
+          ) => html`<tr><td>${k.name}</td><td><code>${k.prefix}…</code></td><td>${timeText(k.createdAt, frame.timeZone)}</td>
+<td>${k.revokedAt ? `revoked ${timeText(k.revokedAt, frame.timeZone)}` : "active"}</td>
 <td>${
             k.revokedAt
               ? ""

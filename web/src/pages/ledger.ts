@@ -32,7 +32,7 @@ export function ledgerPages(pages: FastifyInstance, ctx: DashboardContext): void
       const filter = await readLedgerFilter(ctx.core, realmId, q);
       const found = await ctx.core.dashboard.searchLedger(realmId, filter, { cursor: q.cursor, limit: 50 });
       const byId = new Map(currencies.map((c) => [c.id, c]));
-      table = html`${entryTable(found.items, byId)}
+      table = html`${entryTable(found.items, byId, frame.timeZone)}
 <div class="pager">${q.cursor ? html`<a href="/dashboard/ledger?${queryString(q)}">Newest</a>` : ""}
 ${found.nextCursor ? html`<a href="/dashboard/ledger?${queryString(q, { cursor: found.nextCursor })}" rel="next">Older entries</a>` : ""}</div>
 <p>Export this view: <a href="/dashboard/ledger/export?${queryString(q, { format: "csv" })}">CSV</a> ·
@@ -95,7 +95,7 @@ ${table}`,
       page(
         frame,
         html`<p>Entry #${entry.id}: ${amountText(entry.delta, cur, { sign: true })} for
-<a href="/dashboard/members/${entry.accountId}">${entry.holder}</a> (${entry.kind}, by ${initiatorText(entry.initiatorType, entry.initiatorId)}, ${timeText(entry.createdAt)} UTC)${entry.description ? `: "${entry.description}"` : ""}.</p>
+<a href="/dashboard/members/${entry.accountId}">${entry.holder}</a> (${entry.kind}, by ${initiatorText(entry.initiatorType, entry.initiatorId)}, ${timeText(entry.createdAt, frame.timeZone)} ${frame.timeZone})${entry.description ? `: "${entry.description}"` : ""}.</p>
 ${
   entry.reversedBy
     ? notice(

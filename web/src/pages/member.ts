@@ -36,6 +36,7 @@ export function memberPage(pages: FastifyInstance, ctx: DashboardContext): void 
       const factor = 10 ** (chosen?.scale ?? 0);
       const series = {
         label: chosen?.name ?? "balance",
+        tz: frame.timeZone,
         x: points.map((p) => p.at.getTime() / 1000),
         y: points.map((p) => Number(p.balance) / factor),
       };
@@ -54,7 +55,7 @@ ${member.balances.length ? html`<ul>${member.balances.map((b) => html`<li><a hre
 <section aria-labelledby="over-time"><h2 id="over-time">Balance over time${chosen ? ` (${chosen.name})` : ""}</h2>
 ${points.length ? html`<div class="chart" data-chart="line" data-series="${JSON.stringify(series)}" role="img" aria-label="Line chart of the ${chosen?.name ?? ""} balance after each of the last ${points.length} entries"></div>` : html`<p class="muted">No entries in this currency.</p>`}</section>
 <section aria-labelledby="history"><h2 id="history">History</h2>
-${entryTable(history.items, byId)}
+${entryTable(history.items, byId, frame.timeZone)}
 ${history.nextCursor ? html`<p class="pager"><a rel="next" href="/dashboard/members/${member.accountId}?cursor=${history.nextCursor}">Older entries</a></p>` : ""}</section>`,
         ),
       );

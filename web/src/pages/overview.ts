@@ -12,10 +12,10 @@ export function overviewPage(pages: FastifyInstance, ctx: DashboardContext): voi
     const currencies = await ctx.core.currencies(realmId);
     const main = currencies.find((c) => c.isDefault) ?? currencies[0];
     const byId = new Map(currencies.map((c) => [c.id, c]));
-    const [summary, recent, frame] = await Promise.all([
-      ctx.core.dashboard.summarize(realmId, main?.id ?? "", { now: ctx.now() }),
+    const frame = await signedInFrame(ctx, request, reply, { title: "Overview", current: "Overview", charts: true });
+    const [summary, recent] = await Promise.all([
+      ctx.core.dashboard.summarize(realmId, main?.id ?? "", { now: ctx.now(), timeZone: frame.timeZone }),
       ctx.core.dashboard.searchLedger(realmId, {}, { limit: 10 }),
-      signedInFrame(ctx, request, reply, { title: "Overview", current: "Overview", charts: true }),
     ]);
     const series = {
       label: "Entries",
@@ -33,7 +33,7 @@ export function overviewPage(pages: FastifyInstance, ctx: DashboardContext): voi
           return html`<div class="card"><p class="big">${amountText(issued?.total ?? 0n, c)}</p>
 <p>${c.name}${c.isDefault ? " (default)" : ""} · ${issued?.holders ?? 0} holders</p></div>`;
         })}</div></section>
-<section aria-labelledby="per-day"><h2 id="per-day">Entries per day (last 30 days, UTC)</h2>
+<section aria-labelledby="per-day"><h2 id="per-day">Entries per day (last 30 days, ${frame.timeZone})</h2>
 <div class="chart" data-chart="bars" data-series="${JSON.stringify(series)}" role="img"
   aria-label="Bar chart of ledger entries per day over the last 30 days: ${total} entries in all"></div></section>
 <div class="grid2">
@@ -53,8 +53,8 @@ ${
 }</section>
 </div>
 <section aria-labelledby="recent"><h2 id="recent">Recent activity</h2>
-${entryTable(recent.items, byId)}
-<p><a href="/dashboard/ledger">The whole ledger</a> · times in UTC, as of ${timeText(ctx.now())}</p></section>`,
+${entryTable(recent.items, byId, frame.timeZone)}
+<p><a href="/dashboard/ledger">The whole ledger</a> · times in ${frame.timeZone}, as of ${timeText(ctx.now(), frame.timeZone)}</p></section>`,
       ),
     );
   });
