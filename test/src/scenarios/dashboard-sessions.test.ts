@@ -243,6 +243,38 @@ describe("dashboard writes", () => {
   });
 });
 
+describe("overview", () => {
+  it("sums balances issued, counts entries per day, and ranks the week's givers and receivers", async () => {
+    clock = new Date();
+    const by = (id: string) => ({ ...ctx(), initiator: { type: "api_key" as const, id } });
+    for (const name of ["ada", "bob", "cy"]) await h.core.createUser(ctx(), { userId: name, name: `${name} name` });
+    await h.core.adjust(by("key-one"), { subject: user("ada"), amount: 10 });
+    await h.core.adjust(by("key-two"), { subject: user("bob"), amount: 30 });
+    await h.core.adjust(by("key-two"), { subject: user("ada"), amount: 5 });
+    await h.core.adjust(by("key-one"), { subject: user("cy"), amount: 2 });
+    await h.core.adjust(by("key-one"), { subject: user("cy"), amount: -2 });
+    const gems = await h.core.createCurrency("default", { name: "gems" });
+    await h.core.adjust(by("key-three"), { subject: user("cy"), amount: 500, currencyId: gems.id });
+    const web = new WebClient(h.url);
+    await web.logIn(BOOTSTRAP_KEY);
+    const overview = await web.get("/dashboard");
+    expect(overview.text).toContain("45 points</p>\n<p>points (default) · 2 holders");
+    expect(overview.text).toContain("500 gems</p>\n<p>gems · 1 holder</p>");
+    const list = (heading: string) =>
+      [...(new RegExp(`${heading}[^]*?</ol>`).exec(overview.text)?.[0] ?? "").matchAll(/<li>(.*?)<\/li>/g)].map((m) =>
+        m[1]?.replace(/<[^>]+>/g, ""),
+      );
+    expect(list("Top givers")).toEqual(["API key key-two: 35 points", "API key key-one: 12 points"]);
+    expect(list("Top receivers")).toEqual(["bob name: 30 points", "ada name: 15 points", "cy name: 2 points"]);
+    const series = JSON.parse((/data-series="([^"]+)"/.exec(overview.text)?.[1] ?? "{}").replaceAll("&quot;", '"')) as {
+      y: number[];
+    };
+    expect(series.y).toHaveLength(30);
+    expect(series.y.at(-1)).toBe(6);
+    expect(series.y.slice(0, -1).every((n) => n === 0)).toBe(true);
+  });
+});
+
 describe("realm time zone", () => {
   it("shows times and per-day counts in the realm's time zone", async () => {
     await h.t.db.update(realms).set({ timezone: "Asia/Tokyo" }).where(eq(realms.id, "default"));

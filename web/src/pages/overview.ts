@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { cacheSummary, SUMMARY_TTL_MS } from "../cache-summary.ts";
 import { amountText, timeText } from "../format.ts";
 import { html } from "../html.ts";
 import { page } from "../layout.ts";
@@ -7,6 +8,7 @@ import { entryTable, initiatorText } from "./entry-table.ts";
 
 /** `/dashboard`: what was issued, how busy the ledger is, who gave and received most this week, the latest entries. */
 export function overviewPage(pages: FastifyInstance, ctx: DashboardContext): void {
+  const summarize = cacheSummary(ctx.core);
   pages.get("/", async (request, reply) => {
     const realmId = request.dashboard.realmId;
     const currencies = await ctx.core.currencies(realmId);
@@ -14,7 +16,7 @@ export function overviewPage(pages: FastifyInstance, ctx: DashboardContext): voi
     const byId = new Map(currencies.map((c) => [c.id, c]));
     const frame = await signedInFrame(ctx, request, reply, { title: "Overview", current: "Overview", charts: true });
     const [summary, recent] = await Promise.all([
-      ctx.core.dashboard.summarize(realmId, main?.id ?? "", { now: ctx.now(), timeZone: frame.timeZone }),
+      summarize(realmId, main?.id ?? "", frame.timeZone, ctx.now()),
       ctx.core.dashboard.searchLedger(realmId, {}, { limit: 10 }),
     ]);
     const series = {
@@ -31,7 +33,7 @@ export function overviewPage(pages: FastifyInstance, ctx: DashboardContext): voi
 <div class="cards">${currencies.map((c) => {
           const issued = summary.issued.find((i) => i.currencyId === c.id);
           return html`<div class="card"><p class="big">${amountText(issued?.total ?? 0n, c)}</p>
-<p>${c.name}${c.isDefault ? " (default)" : ""} · ${issued?.holders ?? 0} holders</p></div>`;
+<p>${c.name}${c.isDefault ? " (default)" : ""} · ${issued?.holders ?? 0} ${issued?.holders === 1 ? "holder" : "holders"}</p></div>`;
         })}</div></section>
 <section aria-labelledby="per-day"><h2 id="per-day">Entries per day (last 30 days, ${frame.timeZone})</h2>
 <div class="chart" data-chart="bars" data-series="${JSON.stringify(series)}" role="img"
@@ -54,7 +56,8 @@ ${
 </div>
 <section aria-labelledby="recent"><h2 id="recent">Recent activity</h2>
 ${entryTable(recent.items, byId, frame.timeZone)}
-<p><a href="/dashboard/ledger">The whole ledger</a> · times in ${frame.timeZone}, as of ${timeText(ctx.now(), frame.timeZone)}</p></section>`,
+<p><a href="/dashboard/ledger">The whole ledger</a> · times in ${frame.timeZone}, as of ${timeText(ctx.now(), frame.timeZone)};
+the chart and rankings refresh every ${SUMMARY_TTL_MS / 1000} seconds</p></section>`,
       ),
     );
   });
