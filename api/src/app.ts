@@ -13,11 +13,16 @@ import { botTransportRoutes, type RawHandler } from "./routes/bot-transports.ts"
 import { creditUserRoutes } from "./routes/credit-users.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { realmAuditRoutes } from "./routes/realm-audit.ts";
+import { realmCredentialAdminRoutes } from "./routes/realm-credential-admin.ts";
 import { realmCredentialRoutes } from "./routes/realm-credentials.ts";
+import { realmCurrencyRoutes } from "./routes/realm-currencies.ts";
 import { realmExportRoutes } from "./routes/realm-export.ts";
+import { realmGivingRoutes } from "./routes/realm-giving.ts";
 import { realmLedgerRoutes } from "./routes/realm-ledger.ts";
 import { realmLinkCodeRoutes } from "./routes/realm-link-codes.ts";
+import { realmMemberRoutes } from "./routes/realm-members.ts";
 import { realmReversalRoutes } from "./routes/realm-reversals.ts";
+import { realmSettingsRoutes } from "./routes/realm-settings.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
@@ -99,10 +104,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   creditUserRoutes(app, deps.core);
   realmCredentialRoutes(app, deps.core);
   realmLedgerRoutes(app, deps.core);
+  realmGivingRoutes(app, deps.core);
+  realmMemberRoutes(app, deps.core);
+  realmCredentialAdminRoutes(app, deps.core);
+  realmCurrencyRoutes(app, deps.core);
   realmLinkCodeRoutes(app, deps.core);
   realmAuditRoutes(app, deps.core);
   realmExportRoutes(app, deps.core);
   realmReversalRoutes(app, deps.core);
+  realmSettingsRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
   if (deps.dashboard) await registerDashboard(app, { core: deps.core, ...deps.dashboard });

@@ -52,10 +52,19 @@ export const envSchema = z.object({
   TALLY_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   /** How long an idempotency key is remembered (per realm); at least 24 hours. */
   TALLY_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(72),
+  /** Days finished webhook deliveries (and the events behind them) stay readable and redeliverable. */
+  TALLY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Whether webhooks may target loopback and private addresses; `false` guards a shared network against SSRF. */
   TALLY_WEBHOOK_ALLOW_PRIVATE: z
     .enum(["true", "false"])
     .default("true")
+    .transform((v) => v === "true"),
+  /** Most members one role or user-group give may reach. */
+  TALLY_BULK_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Opt-in: the Discord bot asks for the Server Members intent, which `/points give role:` needs to list a role. */
+  DISCORD_MEMBERS_INTENT: z
+    .enum(["true", "false"])
+    .default("false")
     .transform((v) => v === "true"),
   /** The base of links sent in chat (`/points dashboard`); http://HOST:PORT when unset. */
   TALLY_PUBLIC_URL: url("TALLY_PUBLIC_URL"),

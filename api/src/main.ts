@@ -1,5 +1,11 @@
 import { performance } from "node:perf_hooks";
-import { createBalanceService, setIdempotencyTtlHours, startIdempotencyPruner, startWebhookWorker } from "@tally/core";
+import {
+  createBalanceService,
+  setIdempotencyTtlHours,
+  startIdempotencyPruner,
+  startWebhookPruner,
+  startWebhookWorker,
+} from "@tally/core";
 import { type OpenDatabase, openDatabase } from "@tally/db";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
         appToken: env.SLACK_APP_TOKEN,
         apiUrl: env.SLACK_API_URL,
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
+        bulkMax: env.TALLY_BULK_MAX,
         logger: boltLogger(logger.child({ door: "slack" })),
         publicUrl,
       })
@@ -99,6 +106,11 @@ async function main(): Promise<void> {
     onError: (error) => logger.error({ err: error }, "pruning expired idempotency keys failed"),
   });
   stops.push(() => pruner.stop());
+  const webhookPruner = startWebhookPruner(database.db, {
+    retentionDays: env.TALLY_WEBHOOK_RETENTION_DAYS,
+    onError: (error) => logger.error({ err: error }, "pruning webhook history failed"),
+  });
+  stops.push(() => webhookPruner.stop());
 
   if (slack) {
     if (env.SLACK_APP_TOKEN) {
@@ -116,6 +128,8 @@ async function main(): Promise<void> {
         core,
         token: env.DISCORD_TOKEN,
         apiUrl,
+        membersIntent: env.DISCORD_MEMBERS_INTENT,
+        bulkMax: env.TALLY_BULK_MAX,
         publicUrl,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })

@@ -2,8 +2,31 @@ import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
-import { createCurrency, listCurrencies, type NewCurrency } from "./admin/currencies.ts";
-import { createRealm, getRealm, listRealms } from "./admin/realms.ts";
+import {
+  archiveValues,
+  type CurrencyPatch,
+  changeCurrency,
+  createCurrency,
+  getCurrency,
+  listCurrencies,
+  type NewCurrency,
+  patchValues,
+} from "./admin/currencies.ts";
+import {
+  createCredential,
+  deleteCredential,
+  getCredential,
+  updateCredentialMetadata,
+} from "./admin/manage-credentials.ts";
+import {
+  getMember,
+  type MemberSearchType,
+  memberProfiles,
+  mergeMetadata,
+  searchMembers,
+  updateMemberMetadata,
+} from "./admin/members.ts";
+import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
@@ -17,11 +40,28 @@ import {
   redeemSignInLink,
 } from "./dashboard/sign-in-links.ts";
 import { isTallyError, TallyError } from "./errors.ts";
+import { allowanceLeft } from "./giving/allowance-left.ts";
+import { type GiftRequest, giveGift } from "./giving/give-gift.ts";
+import { type GivingRules, getGivingRules, setGivingRules } from "./giving/giving-rules.ts";
+import { checkTimeZone, periodBounds } from "./giving/period-bounds.ts";
+import {
+  claimExhaustionNotice,
+  givenReaction,
+  isDuplicateReaction,
+  markReaction,
+  type ReactionInput,
+  type ReactionKey,
+  type ReactionOutcome,
+  reactionCounted,
+  recordReaction,
+} from "./giving/react-points.ts";
+import type { AllowanceInput } from "./giving/set-allowance.ts";
+import { checkReactionRules, setReactionRules } from "./giving/set-reaction-rules.ts";
 import type { Identifier } from "./identities.ts";
 import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
 import type { BalanceChange } from "./ledger/balance-change.ts";
-import { findCredential } from "./ledger/ensure-credential.ts";
+import { ensureCredential, findCredential } from "./ledger/ensure-credential.ts";
 import { createGroupWriter, type GroupWriterOptions } from "./ledger/group-commit/group-writer.ts";
 import { type LinkTarget, linkCredential } from "./ledger/link-credential.ts";
 import { lastEntryBy, reverseEntry } from "./ledger/reverse-entry.ts";
@@ -34,6 +74,7 @@ import { describeAccount } from "./queries/describe-account.ts";
 import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
+import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
 import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
 import { summarizeRealm } from "./queries/summarize-realm.ts";
 
@@ -60,13 +101,14 @@ export function createBalanceService(
   db: Database,
   options: {
     groupCommit?: GroupWriterOptions;
-    /** The time link codes expire and periods start by; tests move it. */
-    now?: () => Date;
+    /** The time link codes expire, periods start and allowances refill by; tests move it. */
+    now?: (() => Date) | undefined;
   } = {},
 ) {
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
   const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
+  const rulesCache = new Map<string, { at: number; rules: Promise<GivingRules> }>();
 
   function realmCurrencies(realmId: string): Promise<Currency[]> {
     const hit = currencyCache.get(realmId);
@@ -92,7 +134,65 @@ export function createBalanceService(
     throw new TallyError("NOT_FOUND", "This realm has no default currency.");
   }
 
+  /** The currency a new entry goes to: as `currency`, but an archived one takes no new entries. */
+  async function writableCurrency(realmId: string, currencyId?: string | null): Promise<Currency> {
+    const cur = await currency(realmId, currencyId);
+    if (cur.archivedAt) {
+      throw new TallyError(
+        "CONFLICT",
+        `The realm point (currency) "${cur.name}" is archived: it takes no new entries.`,
+      );
+    }
+    return cur;
+  }
+
+  /** Runs a currency change and forgets this process's cached copy of the realm's currencies. */
+  async function changed<T>(realmId: string, run: Promise<T>): Promise<T> {
+    try {
+      return await run;
+    } finally {
+      currencyCache.delete(realmId);
+    }
+  }
+
   const events = createObservers();
+
+  /** The realm's time zone, where its allowance periods and daily caps start; UTC until the realm sets one. */
+  async function realmTimeZone(realmId: string): Promise<string> {
+    const zone = (await getRealm(db, realmId))?.timezone;
+    if (!zone) return "UTC";
+    try {
+      return checkTimeZone(zone);
+    } catch {
+      return "UTC";
+    }
+  }
+
+  /** A member gives points they do not own (a thank or a reaction); see giving/give-gift.ts. */
+  function gift(
+    ctx: WriteContext,
+    request: Omit<GiftRequest, "currency" | "amount" | "now" | "timeZone"> & {
+      amount: AmountInput;
+      currencyId?: string | undefined;
+    },
+  ) {
+    return recorded(
+      ctx,
+      () => ({ kind: request.kind, count: 1 }),
+      async () => {
+        const cur = await currency(ctx.realmId, request.currencyId);
+        const amount = parseAmount(request.amount, cur.scale);
+        const result = await giveGift(db, ctx, {
+          ...request,
+          currency: cur,
+          amount,
+          now: now(),
+          timeZone: await realmTimeZone(ctx.realmId),
+        });
+        return { ...result, currency: cur };
+      },
+    );
+  }
 
   /** Runs a write and tells observers what it did once it has committed, or why it was refused. */
   async function recorded<T extends { replayed?: boolean }>(
@@ -120,6 +220,123 @@ export function createBalanceService(
     report: events.emit,
     currency,
     currencies: realmCurrencies,
+    /** The service's clock (tests inject one to cross period boundaries). */
+    now,
+    realmTimeZone,
+    gift,
+
+    /** `/points thank`: mints for the target, counted against the giver's allowance (which must be set). */
+    thank: (
+      ctx: WriteContext,
+      request: {
+        giver: Subject;
+        target: Subject;
+        amount: AmountInput;
+        currencyId?: string | undefined;
+        description?: string | null | undefined;
+        giverIsManager?: boolean | undefined;
+        targetJoinedAt?: Date | undefined;
+      },
+    ) => gift(ctx, { ...request, kind: "thank", requireAllowance: true }),
+
+    /** What the giver has left of a currency's allowance this period, and when it refills; null without one. */
+    async allowanceLeft(realmId: string, giver: Subject, currencyId?: string | null) {
+      const cur = await currency(realmId, currencyId);
+      const state = await allowanceLeft(db, realmId, giver, cur, now(), await realmTimeZone(realmId));
+      return { allowance: state, currency: cur };
+    },
+
+    /** Sets (or with null removes) a currency's allowance: `updateCurrency` with only `allowance`. */
+    setAllowance: (realmId: string, currencyId: string, allowance: AllowanceInput | null, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          "update-currency",
+          (current, tx) => patchValues(tx, current, { allowance }),
+          { key: idempotencyKey, input: { allowance } },
+        ),
+      ),
+
+    /**
+     * A member reacted with an emoji the binding turns into points: gives once per (platform, message, reactor,
+     * emoji), ever, drawing on the reactor's allowance when the currency has one.
+     */
+    async reactionAdded(ctx: WriteContext, input: ReactionInput): Promise<ReactionOutcome> {
+      if (await reactionCounted(db, input)) return { outcome: "duplicate" };
+      // Reactions have no delivery id of their own: the reaction row, not an idempotency key, makes them count once.
+      const plain = { ...ctx, idempotencyKey: undefined };
+      try {
+        const result = await gift(plain, {
+          giver: input.giver,
+          target: input.target,
+          amount: input.amount,
+          currencyId: input.currencyId,
+          kind: "reaction",
+          requireAllowance: false,
+          targetJoinedAt: input.targetJoinedAt,
+          description: `reacted ${input.platform === "slack" ? `:${input.emoji}:` : input.emoji}`,
+          alsoWrite: recordReaction(input, ctx.realmId, input.targetId),
+        });
+        return { outcome: "given", change: result.change };
+      } catch (error) {
+        if (isDuplicateReaction(error)) return { outcome: "duplicate" };
+        if (!isTallyError(error)) throw error;
+        if (error.code === "VALIDATION" && error.details?.reason === "self") return { outcome: "nothing" };
+        if (error.code === "TOO_SOON") return { outcome: "refused", error, notify: true };
+        if (error.code !== "ALLOWANCE_EXHAUSTED" || input.giver.kind !== "credential") throw error;
+        const cur = await currency(ctx.realmId, input.currencyId);
+        const { start } = periodBounds(now(), cur.allowancePeriod ?? "day", await realmTimeZone(ctx.realmId));
+        const giver = await ensureCredential(db, ctx.realmId, input.giver.identifier);
+        const notify = await claimExhaustionNotice(db, {
+          realmId: ctx.realmId,
+          currencyId: cur.id,
+          accountId: giver.accountId,
+          periodStart: start,
+          now: now(),
+        });
+        return { outcome: "refused", error, notify };
+      }
+    },
+
+    /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
+    async reactionRemoved(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
+      const given = await givenReaction(db, key);
+      if (!given) return { outcome: "nothing" };
+      const keyed = {
+        ...ctx,
+        idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
+      };
+      try {
+        await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
+      } catch (error) {
+        if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
+          await markReaction(db, key, "kept", "spent before the reaction was removed");
+          return { outcome: "kept", entryId: given.entryId };
+        }
+        if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+      }
+      await markReaction(db, key, "reversed", null);
+      return { outcome: "reversed", entryId: given.entryId };
+    },
+
+    /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
+    givingRules(realmId: string): Promise<GivingRules> {
+      const hit = rulesCache.get(realmId);
+      if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.rules;
+      const rules = getGivingRules(db, realmId);
+      rulesCache.set(realmId, { at: Date.now(), rules });
+      rules.catch(() => rulesCache.delete(realmId));
+      return rules;
+    },
+    async setGivingRules(realmId: string, patch: Partial<GivingRules>) {
+      const rules = await setGivingRules(db, realmId, patch);
+      rulesCache.delete(realmId);
+      return rules;
+    },
+
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,
 
@@ -128,7 +345,7 @@ export function createBalanceService(
         ctx,
         () => ({ kind: "adjust", count: 1 }),
         async () => {
-          const cur = await currency(ctx.realmId, request.currencyId);
+          const cur = await writableCurrency(ctx.realmId, request.currencyId);
           const delta = parseAmount(request.amount, cur.scale);
           const change = await writer.adjust(ctx, {
             subject: request.subject,
@@ -154,7 +371,7 @@ export function createBalanceService(
         ctx,
         () => ({ kind: "transfer", count: 2 }),
         async () => {
-          const cur = await currency(ctx.realmId, request.currencyId);
+          const cur = await writableCurrency(ctx.realmId, request.currencyId);
           const amount = parseAmount(request.amount, cur.scale);
           if (amount < 0n) throw new TallyError("INVALID_AMOUNT", "A transfer amount must be positive.");
           const result = await transferPoints(db, ctx, { ...request, currency: cur, amount });
@@ -173,7 +390,7 @@ export function createBalanceService(
         async () => {
           const planned: BatchItem[] = [];
           for (const [index, item] of items.entries()) {
-            const cur = await currency(ctx.realmId, item.currencyId);
+            const cur = await writableCurrency(ctx.realmId, item.currencyId);
             try {
               planned.push({ ...item, currency: cur, delta: parseAmount(item.amount, cur.scale) });
             } catch (error) {
@@ -241,9 +458,28 @@ export function createBalanceService(
       return history(db, realmId, { ...query, accountId: state.accountId });
     },
 
-    async leaderboard(realmId: string, query: { currencyId?: string | undefined; take?: number; after?: string }) {
+    /**
+     * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
+     * realm's time zone (`since` says when that period began).
+     */
+    async leaderboard(
+      realmId: string,
+      query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
+    ) {
       const cur = await currency(realmId, query.currencyId);
-      return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur };
+      const period = query.period ?? "all";
+      if (period === "all") {
+        return { ...(await leaderboard(db, realmId, cur.id, query)), currency: cur, period, since: null };
+      }
+      const realm = await getRealm(db, realmId);
+      if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
+      const board = await periodLeaderboard(db, realmId, cur.id, {
+        ...query,
+        period,
+        timezone: realm.timezone ?? "UTC",
+        now: now(),
+      });
+      return { ...board, currency: cur, period, since: board.since };
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
@@ -251,6 +487,8 @@ export function createBalanceService(
 
     createRealm: (input: Parameters<typeof createRealm>[1]) => createRealm(db, input),
     getRealm: (id: string) => getRealm(db, id),
+    /** IANA zone for period boundaries; null means UTC. */
+    setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
     listRealms: () => listRealms(db),
 
     async createCurrency(realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) {
@@ -258,6 +496,65 @@ export function createBalanceService(
       currencyCache.delete(realmId);
       return created;
     },
+
+    getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
+    /** Name, emoji, overdraft rule, and the scale while the currency has no entries. */
+    updateCurrency: (realmId: string, currencyId: string, patch: CurrencyPatch, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(db, realmId, currencyId, "update-currency", (current, tx) => patchValues(tx, current, patch), {
+          key: idempotencyKey,
+          input: patch,
+        }),
+      ),
+    /** Archived: no new entries in it; its balances stay readable. */
+    setCurrencyArchived: (realmId: string, currencyId: string, archived: boolean, idempotencyKey?: string) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          archived ? "archive-currency" : "unarchive-currency",
+          async (current) => archiveValues(current, archived),
+          { key: idempotencyKey, input: archived },
+        ),
+      ),
+    updateCurrencyMetadata: (
+      realmId: string,
+      currencyId: string,
+      metadata: Record<string, unknown>,
+      idempotencyKey?: string,
+    ) =>
+      changed(
+        realmId,
+        changeCurrency(
+          db,
+          realmId,
+          currencyId,
+          "currency-metadata",
+          async (current) => ({ metadata: mergeMetadata(current.metadata, metadata) }),
+          { key: idempotencyKey, input: metadata },
+        ),
+      ),
+
+    getMember: (realmId: string, accountId: string) => getMember(db, realmId, accountId),
+    memberProfiles: (list: Parameters<typeof memberProfiles>[1]) => memberProfiles(db, list),
+    searchMembers: (realmId: string, type: MemberSearchType, values: string[]) =>
+      searchMembers(db, realmId, type, values),
+    updateMemberMetadata: (ctx: WriteContext, accountId: string, metadata: Record<string, unknown>) =>
+      updateMemberMetadata(db, ctx, accountId, metadata),
+
+    getCredential: (realmId: string, identifier: Identifier) => getCredential(db, realmId, identifier),
+    /** A new credential: unclaimed (a ghost account holds its points), or on a member's account when one is named. */
+    createCredential: (
+      ctx: WriteContext,
+      identifier: Identifier,
+      input: { metadata?: Record<string, unknown> | undefined; accountId?: string | undefined },
+    ) => createCredential(db, ctx, identifier, input),
+    deleteCredential: (ctx: WriteContext, identifier: Identifier) => deleteCredential(db, ctx, identifier),
+    updateCredentialMetadata: (ctx: WriteContext, identifier: Identifier, metadata: Record<string, unknown>) =>
+      updateCredentialMetadata(db, ctx, identifier, metadata),
 
     createApiKey: (realmId: string, input: { name: string; key?: string }) => createApiKey(db, realmId, input),
     authenticateApiKey: (key: string) => authenticateApiKey(db, key),
@@ -279,7 +576,15 @@ export function createBalanceService(
       ),
     listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
 
-    bindBot: (input: Parameters<typeof bindBot>[1]) => bindBot(db, input),
+    /** Binds a guild or team to a realm; its reaction rules, when given, are checked first. */
+    bindBot: (input: Parameters<typeof bindBot>[1]) =>
+      bindBot(
+        db,
+        input.settings?.reactions
+          ? { ...input, settings: { ...input.settings, reactions: checkReactionRules(input.settings.reactions) } }
+          : input,
+      ),
+    setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
 

@@ -12,6 +12,10 @@ export const errorCodes = [
   "VALIDATION",
   "CONFLICT",
   "ALREADY_REVERSED",
+  /** A gift would pass the giver's allowance for the period; `details.resetsAt` says when it refills. */
+  "ALLOWANCE_EXHAUSTED",
+  /** A giving rule (cooldown, daily cap, account age) refused a gift for now; `details.retryAt` says when to retry. */
+  "TOO_SOON",
   /** Too many attempts by one caller (link code guesses); `details.retryAfterSeconds` says when to try again. */
   "RATE_LIMITED",
 ] as const;

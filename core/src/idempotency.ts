@@ -1,5 +1,6 @@
 import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
+import { startBackgroundTask } from "./background-task.ts";
 import { TallyError } from "./errors.ts";
 import { sha256 } from "./ids.ts";
 
@@ -110,33 +111,13 @@ export async function pruneIdempotencyKeys(
   }
 }
 
-/**
- * Prunes expired keys now and then every `everyMs` in the background; the timer never keeps the process alive and a
- * failure (say, the database is away) is reported and retried on the next tick. Returns a stop function.
- */
+/** Prunes expired keys now and then every `everyMs` (ten minutes) in the background; returns a stop function. */
 export function startIdempotencyPruner(
   db: Database,
   options: { everyMs?: number; batch?: number; onError?: (error: unknown) => void } = {},
 ): { stop(): Promise<void> } {
-  let running: Promise<unknown> | undefined;
-  const tick = () => {
-    if (running) return; // the previous pass is still deleting
-    running = pruneIdempotencyKeys(db, {
-      olderThan: new Date(Date.now() - ttlHours * 3_600_000),
-      batch: options.batch,
-    })
-      .catch((error: unknown) => options.onError?.(error))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, options.everyMs ?? 10 * 60_000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startBackgroundTask(
+    () => pruneIdempotencyKeys(db, { olderThan: new Date(Date.now() - ttlHours * 3_600_000), batch: options.batch }),
+    { everyMs: options.everyMs ?? 10 * 60_000, onError: options.onError },
+  );
 }

@@ -1,10 +1,19 @@
 export * from "./admin/bot-bindings.ts";
+export type { CurrencyPatch } from "./admin/currencies.ts";
+export type { CredentialRow } from "./admin/manage-credentials.ts";
+export { MAX_SEARCH_VALUES, type MemberProfile, type MemberSearchType, memberSearchTypes } from "./admin/members.ts";
+export { isTimeZone } from "./admin/realms.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";
 export { type DashboardIdentity, SESSION_IDLE_MS, SIGN_IN_LINK_MS } from "./dashboard/sign-in-links.ts";
 export * from "./errors.ts";
 export * from "./export/index.ts";
+export type { AllowanceState, GiftResult } from "./giving/give-gift.ts";
+export type { GivingRules } from "./giving/giving-rules.ts";
+export { periodBounds } from "./giving/period-bounds.ts";
+export type { ReactionInput, ReactionKey, ReactionOutcome } from "./giving/react-points.ts";
+export type { AllowanceInput } from "./giving/set-allowance.ts";
 export {
   DEFAULT_IDEMPOTENCY_TTL_HOURS,
   pruneIdempotencyKeys,
@@ -23,6 +32,7 @@ export type { AccountDescription } from "./queries/describe-account.ts";
 export type { MemberDetail } from "./queries/describe-member.ts";
 export type { HistoryEntry, Page } from "./queries/history.ts";
 export type { LeaderboardRow } from "./queries/leaderboard.ts";
+export { isPeriod, type Period, periods } from "./queries/period-leaderboard.ts";
 export type { LedgerFilter, LedgerRow } from "./queries/search-ledger.ts";
 export type { RealmSummary } from "./queries/summarize-realm.ts";
 export { isDatabaseUnavailable } from "./transaction.ts";

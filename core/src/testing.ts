@@ -8,7 +8,7 @@ import { type AuditReport, auditLedger } from "./queries/audit-ledger.ts";
  * Registers the usual hooks of a test file that needs core: its own database (one per file, the costly part),
  * emptied and given realm `default` with `apiKey` before each test. Read `t` and `core` inside tests.
  */
-export function useTestCore(options: { apiKey?: string; maxConnections?: number } = {}): {
+export function useTestCore(options: { apiKey?: string; maxConnections?: number; now?: () => Date } = {}): {
   readonly t: TestDatabase;
   readonly core: BalanceService;
 } {
@@ -16,7 +16,7 @@ export function useTestCore(options: { apiKey?: string; maxConnections?: number 
   let core: BalanceService | undefined;
   beforeAll(async () => {
     t = await openTestDatabase({ maxConnections: options.maxConnections });
-    core = createBalanceService(t.db);
+    core = createBalanceService(t.db, { now: options.now });
   });
   afterAll(() => t?.close());
   beforeEach(async () => {

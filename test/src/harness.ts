@@ -28,10 +28,10 @@ export interface Harness {
 
 export async function startHarness(
   deps: Partial<AppDeps> = {},
-  options: { maxConnections?: number; onStatement?: (text: string) => void } = {},
+  options: { maxConnections?: number; onStatement?: (text: string) => void; now?: () => Date } = {},
 ): Promise<Harness> {
-  const t = await openTestDatabase(options);
-  const core = createBalanceService(t.db);
+  const t = await openTestDatabase({ maxConnections: options.maxConnections, onStatement: options.onStatement });
+  const core = createBalanceService(t.db, { now: options.now });
   await core.ensureBootstrap({ apiKey: BOOTSTRAP_KEY });
   const app = await buildApp({ core, ready: t.ping, ...deps });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });

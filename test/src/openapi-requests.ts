@@ -29,26 +29,38 @@ export const inPressingOrder = (ops: Operation[]) => {
 /**
  * Presses every operation's example as a person in Swagger UI would: in pressing order, and where a path needs an id
  * the server generated (a webhook, a delivery), with the id an earlier answer showed (the `id` of a create, or of the
- * first item of a list under that path). Deletes come last. Each press goes through `send`.
+ * first item of a list under that path when nothing was created there). A body example may name a value of an
+ * earlier answer as `<field.path of METHOD /path>` (a member id for a transfer); it is filled in the same way. An
+ * operation with several body examples is pressed once per example. Deletes come last. Each press goes through `send`.
  */
 export async function pressAll(
   ops: Operation[],
   send: (operation: Operation, url: string, request: ExampleRequest) => Promise<{ status: number; body: Json }>,
 ): Promise<{ ids: Record<string, string> }> {
   const ids: Record<string, string> = {};
+  const created = new Set<string>();
+  const answers: Record<string, Json> = {};
   for (const group of [ops.filter((o) => o.method !== "delete"), ops.filter((o) => o.method === "delete")]) {
     let waiting = inPressingOrder(group);
     while (waiting.length > 0) {
-      const ready = waiting.filter((operation) => withIds(operation, ids).missing.length === 0);
+      const ready = waiting.filter((operation) => withIds(operation, ids, answers).missing.length === 0);
       if (ready.length === 0) {
         throw new Error(`no example or earlier answer gives ${waiting.map((o) => `${o.method} ${o.path}`).join(", ")}`);
       }
       for (const operation of ready) {
-        const request = withIds(operation, ids);
-        const res = await send(operation, urlOf(operation.path, request), request);
-        // A link code is the generated identifier of the code just created.
-        const id = res.body?.id ?? res.body?.code ?? res.body?.data?.[0]?.id;
-        if (res.status < 300 && typeof id === "string") ids[operation.path] = id;
+        for (const request of withIdsEach(operation, ids, answers)) {
+          const res = await send(operation, urlOf(operation.path, request), request);
+          if (res.status >= 300) continue;
+          answers[`${operation.method.toUpperCase()} ${operation.path}`] = res.body;
+          // A link code is the generated identifier of the code just created.
+          const made = res.body?.id ?? res.body?.code;
+          if (typeof made === "string") {
+            ids[operation.path] = made;
+            created.add(operation.path);
+          } else if (typeof res.body?.data?.[0]?.id === "string" && !created.has(operation.path)) {
+            ids[operation.path] = res.body.data[0].id;
+          }
+        }
       }
       waiting = waiting.filter((operation) => !ready.includes(operation));
     }
@@ -56,9 +68,48 @@ export async function pressAll(
   return { ids };
 }
 
+const ANSWER_REF = /^<([\w.]+) of (GET|POST|PUT|PATCH|DELETE) (\S+)>$/;
+
+/** The body with every `<field of METHOD /path>` filled from `answers`; what cannot be filled is listed. */
+function fillBody(body: unknown, answers: Record<string, Json>, missing: string[]): unknown {
+  if (typeof body === "string") {
+    const ref = ANSWER_REF.exec(body);
+    if (!ref) return body;
+    const [, field = "", method, path] = ref;
+    const value = field.split(".").reduce<Json>((at, key) => at?.[key], answers[`${method} ${path}`]);
+    if (value === undefined) missing.push(`body ${body}`);
+    return value ?? body;
+  }
+  if (Array.isArray(body)) return body.map((item) => fillBody(item, answers, missing));
+  if (body && typeof body === "object") {
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, fillBody(v, answers, missing)]));
+  }
+  return body;
+}
+
+/** One request per body example (the first as `withIds` gives it); later ones get their own idempotency key. */
+function withIdsEach(operation: Operation, ids: Record<string, string>, answers: Record<string, Json>) {
+  const first = withIds(operation, ids, answers);
+  const media = operation.op.requestBody?.content?.["application/json"];
+  const more = (Object.values(media?.examples ?? {}) as Json[]).slice(1).map((e) => e.value);
+  return [
+    first,
+    ...more.map((example, i) => {
+      const headers = Object.fromEntries(Object.entries(first.headers).map(([k, v]) => [k, `${v}-${i + 2}`]));
+      return { ...first, headers, body: fillBody(example, answers, []) };
+    }),
+  ];
+}
+
 /** An operation's example request, its generated-id path parameters filled from earlier answers. */
-export function withIds(operation: Operation, ids: Record<string, string>): ExampleRequest {
+export function withIds(
+  operation: Operation,
+  ids: Record<string, string>,
+  answers: Record<string, Json> = {},
+): ExampleRequest {
   const request = exampleRequest(operation);
+  request.missing = request.missing.filter((m) => !m.startsWith("body <"));
+  request.body = fillBody(request.body, answers, request.missing);
   for (const missing of [...request.missing]) {
     const name = /^path (\w+)$/.exec(missing)?.[1];
     const id = name ? ids[operation.path.slice(0, operation.path.indexOf(`/{${name}}`))] : undefined;
@@ -105,6 +156,8 @@ export function exampleRequest({ op }: Operation): ExampleRequest {
       branch?.examples?.[0];
   }
   if (op.requestBody?.required && request.body === undefined) request.missing.push("body");
+  // A value taken from an earlier answer is not known before one is given.
+  fillBody(request.body, {}, request.missing);
   return request;
 }
 

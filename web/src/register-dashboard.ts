@@ -132,7 +132,9 @@ function statusOf(code: ErrorCode): number {
     case "INVALID_AMOUNT":
     case "INSUFFICIENT_BALANCE":
     case "BALANCE_LIMIT":
+    case "ALLOWANCE_EXHAUSTED":
       return 422;
+    case "TOO_SOON":
     case "RATE_LIMITED":
       return 429;
     default: {

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  type AllowanceInput,
   type BalanceService,
   createBalanceService,
+  fromJsonText,
   isTallyError,
   TallyError,
   toMajor,
@@ -21,6 +23,10 @@ import { DATA_USAGE, dataCommands, dataOptions } from "./data-commands.ts";
 const HELP: Record<string, [args: string, what: string]> = {
   "realm create": ["--name <name> [--id <id>]", 'create a realm with currency "points"'],
   "realm list": ["", "list the realms"],
+  "realm rules": [
+    "--realm <id> [--give-cooldown-seconds <n|off>] [--daily-cap-per-target <n|off>] [--min-account-age-minutes <n|off>] [--commands-per-minute <n|off>]",
+    "show or change the realm's rules for thanks and reactions (all off by default)",
+  ],
   "key create": ["--realm <id> [--name <name>]", "create an API key (shown once: run it again for another)"],
   "key list": ["--realm <id>", "list a realm's keys (never the keys themselves)"],
   "key revoke": ["--realm <id> --id <key id>", "revoke a key"],
@@ -29,10 +35,20 @@ const HELP: Record<string, [args: string, what: string]> = {
     "add a currency",
   ],
   "currency list": ["--realm <id>", "list a realm's currencies"],
+  "currency update": [
+    "--realm <id> --id <currency id> --allowance <amount>/<day|week|month>|none [--managers-exempt]",
+    "set what each member may give away per period (/points thank, reactions), or remove it",
+  ],
   "user create": ["--realm <id> [--user-id <id>] [--email <email>] [--name <name>]", "create a member account"],
   "user list": ["--realm <id>", "list members (first 100)"],
-  "bind discord": ["--guild <guild id> --realm <id> [--manager-role <role id,…>]", "send a Discord server to a realm"],
-  "bind slack": ["--team <team id> --realm <id> [--manager-user <user id,…>]", "send a Slack workspace to a realm"],
+  "bind discord": [
+    "--guild <guild id> --realm <id> [--manager-role <role id,…>] [--reaction <emoji>=<amount> …]",
+    "send a Discord server to a realm; each --reaction makes an emoji (🌮 or a custom emoji's name or id) give points",
+  ],
+  "bind slack": [
+    "--team <team id> --realm <id> [--manager-user <user id,…>] [--reaction <name>=<amount> …]",
+    "send a Slack workspace to a realm; each --reaction makes an emoji (taco) give points",
+  ],
   "bind list": ["", "list the bindings"],
   "discord register": ["[--guild <guild id>]", "register /points (globally, or in one guild at once)"],
   migrate: ["", "apply pending database migrations, then exit (run it before a rolling upgrade)"],
@@ -73,6 +89,13 @@ const options = {
   team: { type: "string" },
   "manager-role": { type: "string" },
   "manager-user": { type: "string" },
+  allowance: { type: "string" },
+  reaction: { type: "string", multiple: true },
+  "give-cooldown-seconds": { type: "string" },
+  "daily-cap-per-target": { type: "string" },
+  "min-account-age-minutes": { type: "string" },
+  "commands-per-minute": { type: "string" },
+  "managers-exempt": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -101,11 +124,59 @@ const cli = (realmId: string): WriteContext => ({
   via: "cli",
 });
 
+/** `10/week` (whole or decimal units per period) or `none`. */
+function parseAllowance(text: string, managersExempt: boolean | undefined): AllowanceInput | null {
+  if (text.trim().toLowerCase() === "none") return null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(day|week|month)\s*$/i.exec(text);
+  if (!match) throw new UsageError(`--allowance is <amount>/<day|week|month> (e.g. 10/week) or none, not "${text}"`);
+  const period = (match[2] as string).toLowerCase() as AllowanceInput["period"];
+  return { amount: fromJsonText(match[1] as string), period, managersExempt: managersExempt ?? false };
+}
+
+/** A rule's flag: a whole number, `off` (null), or absent (unchanged). */
+function ruleValue(flags: Flags, name: keyof Flags): number | null | undefined {
+  const value = flags[name];
+  if (typeof value !== "string") return undefined;
+  if (value.trim().toLowerCase() === "off") return null;
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`--${String(name)} is a whole number or off, not "${value}"`);
+  return Number(value);
+}
+
+/** `--reaction taco=1` (repeatable); without any, the binding keeps the reactions it has. */
+async function reactionsOf(
+  core: BalanceService,
+  platform: "discord" | "slack",
+  externalId: string,
+  flags: string[] | undefined,
+): Promise<{ emoji: string; amount: number }[]> {
+  if (!flags || flags.length === 0) return (await core.bindingFor(platform, externalId)).settings.reactions ?? [];
+  return flags.map((text) => {
+    const at = text.lastIndexOf("=");
+    const amount = Number(text.slice(at + 1));
+    if (at <= 0 || !/^\d+(\.\d+)?$/.test(text.slice(at + 1)) || amount <= 0) {
+      throw new UsageError(`--reaction is <emoji>=<amount>, e.g. taco=1 or 🌮=1, not "${text}"`);
+    }
+    return { emoji: text.slice(0, at), amount };
+  });
+}
+
 type Command = (core: BalanceService, flags: Flags, positionals: string[]) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   "realm create": (core, f) => core.createRealm({ name: need(f, "name"), id: f.id }),
   "realm list": (core) => core.listRealms(),
+  "realm rules": (core, f) => {
+    const patch = {
+      giveCooldownSeconds: ruleValue(f, "give-cooldown-seconds"),
+      dailyCapPerTarget: ruleValue(f, "daily-cap-per-target"),
+      minAccountAgeMinutes: ruleValue(f, "min-account-age-minutes"),
+      commandsPerMinute: ruleValue(f, "commands-per-minute"),
+    };
+    const realm = need(f, "realm");
+    return Object.values(patch).every((v) => v === undefined)
+      ? core.givingRules(realm)
+      : core.setGivingRules(realm, patch);
+  },
   "key create": async (core, f) => {
     const { key, apiKey } = await core.createApiKey(need(f, "realm"), { name: f.name ?? "cli" });
     return { key, id: apiKey.id, realmId: apiKey.realmId, name: apiKey.name, note: "shown once: store it now" };
@@ -121,22 +192,30 @@ const commands: Record<string, Command> = {
       isDefault: f.default,
     }),
   "currency list": (core, f) => core.currencies(need(f, "realm")),
+  "currency update": (core, f) =>
+    core.setAllowance(need(f, "realm"), need(f, "id"), parseAllowance(need(f, "allowance"), f["managers-exempt"])),
   "user create": (core, f) =>
     core.createUser(cli(need(f, "realm")), { userId: f["user-id"], email: f.email, name: f.name }),
   "user list": async (core, f) => (await core.listUsers(need(f, "realm"), { limit: 100 })).items,
-  "bind discord": (core, f) =>
+  "bind discord": async (core, f) =>
     core.bindBot({
       platform: "discord",
       externalId: need(f, "guild"),
       realmId: need(f, "realm"),
-      settings: { managerRoleIds: list(f["manager-role"]) ?? [] },
+      settings: {
+        managerRoleIds: list(f["manager-role"]) ?? [],
+        reactions: await reactionsOf(core, "discord", need(f, "guild"), f.reaction),
+      },
     }),
-  "bind slack": (core, f) =>
+  "bind slack": async (core, f) =>
     core.bindBot({
       platform: "slack",
       externalId: need(f, "team"),
       realmId: need(f, "realm"),
-      settings: { managerUserIds: list(f["manager-user"]) ?? [] },
+      settings: {
+        managerUserIds: list(f["manager-user"]) ?? [],
+        reactions: await reactionsOf(core, "slack", need(f, "team"), f.reaction),
+      },
     }),
   "bind list": (core) => core.listBindings(),
   verify: (core, f) => core.audit(f.realm),

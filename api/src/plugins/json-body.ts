@@ -16,6 +16,9 @@ export const MAX_JSON_DEPTH = 32;
 export function registerJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    // Drip's example client sends `Content-Type: application/json` on every call, a DELETE without a body too: an
+    // empty body is no body, and a route that needs one says so by name.
+    if (body === "") return done(null, undefined);
     try {
       done(null, parseJson(body as string));
     } catch (error) {

@@ -107,6 +107,7 @@ export function creditUserRoutes(app: FastifyInstance, core: BalanceService): vo
           .meta({
             examples: [
               { user_id: "u-ada", email: "ada@example.com", name: "Ada Lovelace", metadata: { team: "core" } },
+              { user_id: "u-grace", name: "Grace Hopper" },
             ],
           }),
         response: responses(

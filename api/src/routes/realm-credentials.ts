@@ -22,7 +22,7 @@ export const realmParams = z.object({
     .max(64)
     .meta({ examples: ["default"] }),
 });
-const credentialType = z.enum(credentialTypes);
+export const credentialType = z.enum(credentialTypes);
 export const identifierQuery = (type: string, value: string) =>
   z.object({
     type: credentialType.meta({ examples: [type] }),
@@ -34,15 +34,18 @@ export const identifierQuery = (type: string, value: string) =>
     source: z.string().max(64).optional().describe('Required for type "custom", e.g. "shopify"'),
   });
 // Not .int(): zod's int also caps at 2^53-1, and an amount past the safe range is core's INVALID_AMOUNT (422).
-const amount = jsonNumber
+export const amount = jsonNumber
   .refine(isWholeAmount, { message: "must be an integer" })
   .describe("Whole units: positive adds, negative deducts");
+export const positiveAmount = amount.refine((v) => !String(v).startsWith("-") && Number(v) !== 0, {
+  message: "must be greater than 0",
+});
 const pointId = z.string().max(64).optional().describe("Realm point (currency) id; the realm's default when omitted");
 const balanceResponse = render.schemas.credentialBalance;
 const GRACE = "grace@example.com";
 const ADA_DISCORD = "123456789012345678";
 
-const credentialOf = (q: { type: string; value: string; source?: string | undefined }) =>
+export const credentialOf = (q: { type: string; value: string; source?: string | undefined }) =>
   normalizeIdentifier(q.type, q.value, q.source);
 
 /** Drip-style realm routes over credentials; errors as `{ error, message }`. Unknown body fields are rejected. */
@@ -255,9 +258,7 @@ export function realmCredentialRoutes(app: FastifyInstance, core: BalanceService
         }),
         body: z
           .strictObject({
-            amount: amount.refine((v) => !String(v).startsWith("-") && Number(v) !== 0, {
-              message: "must be greater than 0",
-            }),
+            amount: positiveAmount,
             realmPointId: pointId,
             description: z.string().max(1000).optional(),
           })

@@ -1,4 +1,4 @@
-import { type BalanceService, toJsonAmount } from "@tally/core";
+import { type BalanceService, periods, toJsonAmount } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -19,10 +19,18 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
     {
       schema: {
         tags: ["members"],
-        summary: "Holders of a realm point, highest balance first",
+        summary: "Holders of a realm point, highest balance first; or top receivers of the day, week or month",
+        description:
+          "`period=day|week|month` ranks by the sum of positive entries received since the period began in the " +
+          "realm's time zone (weeks start on Monday; UTC unless `PATCH /api/v1/realms/{realmId}` sets one); ties " +
+          "share a rank and `received` holds the sum. `all` (the default) ranks by balance.",
         params: realmParams,
         querystring: z.object({
           realmPointId: z.string().max(64).optional(),
+          period: z
+            .enum(periods)
+            .optional()
+            .meta({ examples: ["week"] }),
           take: z.coerce.number().int().min(1).max(100).optional(),
           after: z.string().max(512).optional().describe("nextCursor of the previous page"),
         }),
@@ -31,6 +39,8 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
           {
             200: z.object({
               realmPointId: z.string(),
+              period: z.enum(periods),
+              since: z.string().nullable().describe("When the period began (null for all)"),
               data: z.array(
                 z.object({
                   rank: z.number(),
@@ -39,6 +49,7 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
                   name: z.string().nullable(),
                   linked: z.boolean(),
                   balance: jsonNumber,
+                  received: jsonNumber.optional(),
                   credentials: z.array(
                     z.object({ type: z.string(), source: z.string().nullable(), identifier: z.string() }),
                   ),
@@ -57,6 +68,8 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
       const board = await core.leaderboard(realmId, { currencyId: realmPointId, ...page });
       return {
         realmPointId: board.currency.id,
+        period: board.period,
+        since: board.since?.toISOString() ?? null,
         data: board.items.map((row) => ({
           rank: row.rank,
           accountId: row.accountId,
@@ -64,6 +77,7 @@ export function realmLedgerRoutes(app: FastifyInstance, core: BalanceService): v
           name: row.name,
           linked: row.linked,
           balance: toJsonAmount(row.balance, board.currency.scale),
+          ...(row.received === undefined ? {} : { received: toJsonAmount(row.received, board.currency.scale) }),
           credentials: row.credentials.map((c) => ({ type: c.type, source: c.source || null, identifier: c.value })),
         })),
         nextCursor: board.nextCursor,

@@ -2,7 +2,7 @@ import type { Invocation, PointsCommand, Reply } from "./contract.ts";
 
 export const MAX_REASON = 200;
 
-export type TransferCommand = Extract<PointsCommand, { name: "give" | "take" | "tip" }>;
+export type TransferCommand = Extract<PointsCommand, { name: "give" | "take" | "tip" | "thank" }>;
 
 export function refuse(title: string, ...lines: string[]): Reply {
   return { visibility: "ephemeral", kind: "error", title, lines };

@@ -13,13 +13,20 @@ export type Target =
   /** Explicit `email:<address>`. */
   | { kind: "email"; address: string }
   /** Explicit `user:<user_id>`: a credit-style user. */
-  | { kind: "user"; userId: string };
+  | { kind: "user"; userId: string }
+  /** A Discord role or a Slack user group: `give` only, to each of its members (the platform lists them). */
+  | { kind: "group"; platform: "discord" | "slack"; id: string; name?: string };
 
 export type PointsCommand =
   | { name: "give" | "take"; target: Target; amount: number; reason?: string; currencyId?: string }
   | { name: "tip"; target: Target; amount: number; reason?: string; currencyId?: string }
+  /** Points minted for the target from the invoker's allowance (never their balance). */
+  | { name: "thank"; target: Target; amount: number; reason?: string; currencyId?: string }
+  /** What is left of the invoker's allowance and when it refills. */
+  | { name: "allowance"; currencyId?: string }
   | { name: "balance"; target?: Target; currencyId?: string }
-  | { name: "leaderboard"; currencyId?: string }
+  /** `period`: rank by what was received this day, week or month; `all` (the default) by balance. */
+  | { name: "leaderboard"; currencyId?: string; period?: "day" | "week" | "month" | "all" }
   | { name: "history"; target?: Target; currencyId?: string }
   /** Reverse a ledger entry (managers); without an id, the invoker's own last give, take or tip in the realm. */
   | { name: "undo"; entryId?: string }
@@ -36,9 +43,15 @@ export interface Invocation {
   /** Realm the guild/team is bound to (core `bindingFor`). */
   realmId: string;
   invoker: { id: string; displayName?: string; isManager: boolean };
+  /** When the command's target joined the platform, when the platform says (Discord member `joined_at`). */
+  targetJoinedAt?: Date | undefined;
   /** Discord interaction id / Slack trigger_id, prefixed by platform so doors never collide. */
   idempotencyKey: string;
   command: PointsCommand;
+  /** For a give to a group: its members' user ids on this platform, bots left out, as the platform listed them. */
+  groupMembers?: readonly string[];
+  /** Most members one group give may reach (TALLY_BULK_MAX); 1,000 when unset. */
+  bulkMax?: number;
   /** TALLY_PUBLIC_URL: where the dashboard is served; `/points dashboard` says it is off without it. */
   publicUrl?: string | undefined;
 }

@@ -1,6 +1,7 @@
 import type { TallyError } from "@tally/core";
 import type { PointsCommand, Reply } from "./contract.ts";
 import { type CurrencyLabel, quantity } from "./format-quantity.ts";
+import { formatWhen } from "./format-when.ts";
 
 /** What the person was doing when core said no; lets one message name the right fix. */
 export interface ErrorSituation {
@@ -106,6 +107,32 @@ export function describeError(error: TallyError, at: ErrorSituation): Reply {
       return fail("That clashes with something that exists", error.message, "Check the input and try again.");
     case "ALREADY_REVERSED":
       return fail("Already undone", error.message, "Each entry can be undone once; nothing changed.");
+    case "ALLOWANCE_EXHAUSTED": {
+      const { remaining, amount, resetsAt, period } = error.details ?? {};
+      const cur = at.currency;
+      if (typeof remaining !== "bigint" || typeof amount !== "bigint" || !(resetsAt instanceof Date) || !cur) {
+        return fail("Allowance used up", error.message);
+      }
+      return fail(
+        "Allowance used up",
+        `You have ${quantity(remaining, cur)} of your ${quantity(amount, cur)} allowance left this ${String(period)}.`,
+        `It refills ${formatWhen(at.platform, resetsAt)}; unused allowance does not roll over.`,
+      );
+    }
+    case "TOO_SOON": {
+      const retryAt = error.details?.retryAt;
+      const reason =
+        error.details?.rule === "giveCooldownSeconds"
+          ? "You gave them points a moment ago; this realm spaces gifts to the same person."
+          : error.details?.rule === "dailyCapPerTarget"
+            ? "You have given them as much as this realm allows from one person in a day."
+            : "They joined too recently to receive gifts yet.";
+      return fail(
+        "Not yet",
+        reason,
+        retryAt instanceof Date ? `Try again ${formatWhen(at.platform, retryAt)}.` : error.message,
+      );
+    }
     case "RATE_LIMITED":
       return fail("Too many attempts", error.message, "Nothing changed.");
     default: {

@@ -10,9 +10,12 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
   return [
     `**/points give ${who} <amount> [reason]** — add points (${managers})`,
     `**/points take ${who} <amount> [reason]** — remove points (${managers})`,
+    `**/points give ${platform === "discord" ? "role:@Role" : "@group"} <amount> [reason]** — add points to every member of a ${platform === "discord" ? "role" : "user group"}, bots left out (${managers})`,
     `**/points tip ${who} <amount> [reason]** — move your own points to someone else`,
+    `**/points thank ${who} [amount] [reason]** — give points from your allowance (1 unless you say), not your balance`,
+    "**/points allowance** — what is left of your allowance to give, and when it refills",
     `**/points balance [${who}]** — show a balance (yours when nobody is named)`,
-    "**/points leaderboard** — the top holders",
+    `**/points leaderboard [${platform === "discord" ? "period" : "day|week|month|all"}]** — the top holders; by day, week or month: who received the most in it`,
     `**/points history [${who}]** — recent changes (yours when nobody is named), with their entry ids`,
     `**/points undo [entry-id]** — reverse an entry (${managers}); without an id, your own last give, take or tip`,
     "**/points link [code]** — without a code: a private one-time code (10 minutes); typed with the code on your other platform: joins both accounts into one",

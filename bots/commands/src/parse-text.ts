@@ -11,9 +11,11 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   take: "/points take @user <amount> [reason]",
   tip: "/points tip @user <amount> [reason]",
   balance: "/points balance [@user]",
-  leaderboard: "/points leaderboard",
+  leaderboard: "/points leaderboard [day|week|month|all]",
   history: "/points history [@user]",
   undo: "/points undo [entry-id]",
+  thank: "/points thank @user [amount=1] [reason]",
+  allowance: "/points allowance",
   link: "/points link [code]",
   whoami: "/points whoami",
   dashboard: "/points dashboard",
@@ -23,6 +25,8 @@ const SUBCOMMANDS = [
   "give",
   "take",
   "tip",
+  "thank",
+  "allowance",
   "balance",
   "leaderboard",
   "history",
@@ -85,6 +89,28 @@ export function parsePointsText(text: string): Parsed {
       }
       return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
     }
+    case "thank": {
+      // The amount is optional (1): a leading whole number is the amount, anything else starts the reason.
+      const usage = `Usage: \`${USAGE.thank}\`.`;
+      const [targetToken, ...more] = args;
+      if (!targetToken) return { error: `Say whom to thank: ${usage}` };
+      const target = parseTarget(targetToken);
+      if ("error" in target) return { error: `${target.error} ${usage}` };
+      let amount = 1;
+      if (more[0] !== undefined && /^[+-]?\d+([.,]\d+)?$/.test(more[0])) {
+        const parsed = parseWholeAmount(more.shift() as string);
+        if (typeof parsed !== "number") return { error: `${parsed.error} ${usage}` };
+        amount = parsed;
+      }
+      const reason = unescapeEntities(more.join(" ")).trim();
+      if (reason.length > MAX_REASON) {
+        return { error: `The reason is ${reason.length} characters long; keep it to ${MAX_REASON}.` };
+      }
+      return { name, target, amount, ...(reason ? { reason } : {}), ...withCurrency };
+    }
+    case "allowance":
+      if (args.length > 0) return { error: `\`${USAGE.allowance}\` takes no person or amount (only --currency).` };
+      return { name, ...withCurrency };
     case "balance":
     case "history": {
       if (args.length > 1) return { error: `Too many words: \`${USAGE[name]}\` takes at most one person.` };
@@ -94,9 +120,20 @@ export function parsePointsText(text: string): Parsed {
       if ("error" in target) return { error: `${target.error} Usage: \`${USAGE[name]}\`.` };
       return { name, target, ...withCurrency };
     }
-    case "leaderboard":
-      if (args.length > 0) return { error: `\`/points leaderboard\` takes no person or amount (only --currency).` };
-      return { name, ...withCurrency };
+    case "leaderboard": {
+      if (args.length > 1) {
+        return { error: `Too many words: \`${USAGE.leaderboard}\` takes at most a period (and --currency).` };
+      }
+      const [periodToken] = args;
+      if (!periodToken) return { name, ...withCurrency };
+      const period = periodToken.toLowerCase();
+      if (!isPeriod(period)) {
+        return {
+          error: `"${truncate(periodToken)}" is not a period: use day, week, month or all (\`/points leaderboard\` takes no person or amount).`,
+        };
+      }
+      return { name, period, ...withCurrency };
+    }
     case "dashboard":
       if (args.length > 0 || currencyId) return { error: `\`${USAGE.dashboard}\` takes nothing after it.` };
       return { name };
@@ -128,6 +165,9 @@ export function parseEntryId(text: string): string | { error: string } {
   }
   return id.replace(/^0+(?=\d)/, "");
 }
+
+const PERIODS = ["day", "week", "month", "all"] as const;
+const isPeriod = (text: string): text is (typeof PERIODS)[number] => (PERIODS as readonly string[]).includes(text);
 
 function help(): PointsCommand {
   return { name: "help" };
@@ -168,6 +208,8 @@ function extractCurrency(tokens: string[]): { rest: string[]; currencyId?: strin
 
 const SLACK_MENTION = /^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{1,30}$/;
+// A user group as Slack escapes it: `<!subteam^S0123|@mods>`.
+const SUBTEAM = /^<!subteam\^([A-Z0-9]{1,30})(?:\|([^<>]*))?>$/;
 const SNOWFLAKE = /^\d{17,20}$/;
 // Slack turns typed addresses into `<mailto:ada@example.com|ada@example.com>` when escaping is on.
 const MAILTO = /^<mailto:([^|<>]+)(?:\|[^<>]*)?>$/;
@@ -178,7 +220,11 @@ export function parseTarget(text: string): Target | { error: string } {
   const mention = SLACK_MENTION.exec(text);
   if (mention?.[1]) return { kind: "member", platform: "slack", id: mention[1] };
   if (text.startsWith("<#")) return { error: "That is a channel; points go to a person. Mention them with @." };
-  if (text.startsWith("<!")) return { error: "Points go to one person, not a group: mention a single user." };
+  const group = SUBTEAM.exec(text);
+  if (group?.[1]) return { kind: "group", platform: "slack", id: group[1], ...(group[2] ? { name: group[2] } : {}) };
+  if (text.startsWith("<!")) {
+    return { error: "Points go to a person or a user group, not @here, @channel or @everyone." };
+  }
   if (text.startsWith("@")) {
     return {
       error: `"${truncate(text)}" is plain text, not a mention: pick the person from Slack's @ menu (the app needs should_escape: true), or use discord:, email: or user:.`,

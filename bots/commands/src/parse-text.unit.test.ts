@@ -31,7 +31,10 @@ const command: fc.Arbitrary<PointsCommand> = fc.oneof(
     { requiredKeys: ["name", "target", "amount"] },
   ),
   fc.record({ name: fc.constantFrom("balance", "history"), target, currencyId }, { requiredKeys: ["name"] }),
-  fc.record({ name: fc.constant("leaderboard"), currencyId }, { requiredKeys: ["name"] }),
+  fc.record(
+    { name: fc.constant("leaderboard"), period: fc.constantFrom("day", "week", "month", "all"), currencyId },
+    { requiredKeys: ["name"] },
+  ),
   fc.constant({ name: "help" } as const),
 );
 
@@ -47,10 +50,13 @@ function typed(cmd: PointsCommand, style: { mentionName: string; upper: boolean;
         return style.mailto ? `email:<mailto:${t.address}|${t.address}>` : `email:${t.address}`;
       case "user":
         return `user:${t.userId}`;
+      case "group":
+        return `<!subteam^${t.id}|@${t.name ?? t.id}>`;
     }
   };
   const parts: string[] = [style.upper ? cmd.name.toUpperCase() : cmd.name];
   if ("target" in cmd && cmd.target) parts.push(targetText(cmd.target));
+  if ("period" in cmd && cmd.period) parts.push(style.upper ? cmd.period.toUpperCase() : cmd.period);
   if ("amount" in cmd) parts.push(String(cmd.amount));
   if ("reason" in cmd && cmd.reason) parts.push(cmd.reason);
   if ("currencyId" in cmd && cmd.currencyId) {
@@ -139,6 +145,27 @@ describe("parsePointsText", () => {
     });
   });
 
+  it("reads a Slack user group as a group target", () => {
+    expect(parsePointsText("give <!subteam^S0MODS|@mods> 10 thanks")).toEqual({
+      name: "give",
+      target: { kind: "group", platform: "slack", id: "S0MODS", name: "@mods" },
+      amount: 10,
+      reason: "thanks",
+    });
+  });
+
+  it("reads slack:<user id>, link codes and whoami", () => {
+    expect(parsePointsText("give slack:U0ADA 5")).toEqual({
+      name: "give",
+      target: { kind: "member", platform: "slack", id: "U0ADA" },
+      amount: 5,
+    });
+    expect(parsePointsText("link")).toEqual({ name: "link" });
+    expect(parsePointsText("link TALLY-ABCD2345")).toEqual({ name: "link", code: "TALLY-ABCD2345" });
+    expect(parsePointsText("whoami")).toEqual({ name: "whoami" });
+    expect(parsePointsText("whoami <@U1>")).toEqual({ error: "`/points whoami` takes nothing after it." });
+  });
+
   it.each([
     ["dance", /Unknown subcommand "dance"/],
     ["give", /Say who/],
@@ -146,7 +173,7 @@ describe("parsePointsText", () => {
     ["give @ada 5", /plain text, not a mention/],
     ["give ada 5", /not someone I can credit/],
     ["give <#C1|general> 5", /channel/],
-    ["give <!here> 5", /not a group/],
+    ["give <!here> 5", /a user group, not @here/],
     ["give discord:123 5", /17 to 20 digits/],
     ["give email:nope 5", /not an email address/],
     ["give user: 5", /needs a user id/],
@@ -158,6 +185,9 @@ describe("parsePointsText", () => {
     [`give <@U1> 5 ${"x".repeat(201)}`, /keep it to 200/],
     ["balance <@U1> <@U2>", /at most one person/],
     ["leaderboard <@U1>", /takes no person/],
+    ["leaderboard fortnight", /not a period: use day, week, month or all/],
+    ["leaderboard week month", /at most a period/],
+    ["give slack:u1 5", /not a Slack user id/],
     ["balance --currency", /needs a currency id/],
     ["balance --currency=bad!id", /not a currency id/],
     ["balance --currency a --currency b", /once/],

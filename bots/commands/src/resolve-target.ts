@@ -1,4 +1,4 @@
-import { type BalanceService, isTallyError, normalizeIdentifier, type Subject } from "@tally/core";
+import { type BalanceService, isTallyError, normalizeIdentifier, type Subject, TallyError } from "@tally/core";
 import type { Invocation, Target } from "./contract.ts";
 
 /** A Slack user is the credential custom/slack/<user id>; a Discord user is their discord-id. */
@@ -19,6 +19,8 @@ export function targetSubject(target: Target): Subject {
       return { kind: "credential", identifier: normalizeIdentifier("email", target.address) };
     case "user":
       return { kind: "user", userId: target.userId };
+    case "group":
+      throw new TallyError("VALIDATION", "A role or user group has no balance of its own: name one person.");
   }
 }
 
@@ -36,7 +38,15 @@ export function targetLabel(platform: Invocation["platform"], target: Target): s
       return `email:${target.address.trim().toLowerCase()}`;
     case "user":
       return `user:${target.userId}`;
+    case "group":
+      return groupLabel(target);
   }
+}
+
+/** A role or user group as a reply names it without pinging its members. */
+export function groupLabel(target: Extract<Target, { kind: "group" }>): string {
+  if (target.name) return target.name.startsWith("@") ? target.name : `@${target.name}`;
+  return target.platform === "discord" ? `role ${target.id}` : `group ${target.id}`;
 }
 
 export function sameSubject(a: Subject, b: Subject): boolean {

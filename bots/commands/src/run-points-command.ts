@@ -5,17 +5,20 @@ import {
   isTallyError,
   type LeaderboardRow,
   type Subject,
-  type WriteContext,
 } from "@tally/core";
 import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
 import { dashboardLink } from "./dashboard-link.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
+import { giveToGroup } from "./give-to-group.ts";
 import { helpText } from "./help-text.ts";
+import { context, invokerLabel, invokerSubject, replayNote, shownReason } from "./invocation-context.ts";
+import { limitCommands } from "./limit-commands.ts";
 import { linkIdentity, whoami } from "./link-identity.ts";
 import { neutralizeMentions } from "./neutralize-mentions.ts";
-import { memberSubject, sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
+import { sameAccount, targetLabel, targetSubject } from "./resolve-target.ts";
+import { allowance, thank } from "./run-thank.ts";
 
 const LEADERBOARD_SIZE = 10;
 const HISTORY_SIZE = 10;
@@ -42,21 +45,30 @@ export async function runPointsCommand(core: BalanceService, inv: Invocation): P
 async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
   const situation: ErrorSituation = { command: inv.command.name, platform: inv.platform };
   try {
+    const limited = await limitCommands(core, inv);
+    if (limited) return limited;
     const command = inv.command;
     switch (command.name) {
       case "give":
       case "take":
-        return await giveOrTake(core, inv, command, situation);
       case "tip":
-        return await tip(core, inv, command, situation);
+        if (command.target.kind === "group")
+          return await giveToGroup(core, inv, { ...command, target: command.target });
+        return command.name === "tip"
+          ? await tip(core, inv, command, situation)
+          : await giveOrTake(core, inv, command, situation);
       case "balance":
         return await balance(core, inv, command.target, command.currencyId);
       case "leaderboard":
-        return await leaderboard(core, inv, command.currencyId);
+        return await leaderboard(core, inv, command.currencyId, command.period);
       case "history":
         return await history(core, inv, command.target, command.currencyId);
       case "undo":
         return await undo(core, inv, command.entryId);
+      case "thank":
+        return await thank(core, inv, command, situation);
+      case "allowance":
+        return await allowance(core, inv, command.currencyId);
       case "link":
         return await linkIdentity(core, inv, command.code);
       case "whoami":
@@ -76,15 +88,6 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
     if (isDatabaseUnavailable(error)) return unavailableReply;
     throw error;
   }
-}
-
-function context(inv: Invocation): WriteContext {
-  return {
-    realmId: inv.realmId,
-    initiator: { type: inv.platform, id: inv.invoker.id },
-    via: inv.platform,
-    idempotencyKey: inv.idempotencyKey,
-  };
 }
 
 async function giveOrTake(
@@ -204,18 +207,32 @@ async function balance(
   };
 }
 
-async function leaderboard(core: BalanceService, inv: Invocation, currencyId: string | undefined): Promise<Reply> {
-  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE });
+const PERIOD_NAME = { day: "today", week: "this week", month: "this month" } as const;
+
+async function leaderboard(
+  core: BalanceService,
+  inv: Invocation,
+  currencyId: string | undefined,
+  period: "day" | "week" | "month" | "all" = "all",
+): Promise<Reply> {
+  const board = await core.leaderboard(inv.realmId, { currencyId, take: LEADERBOARD_SIZE, period });
   const cur = board.currency;
+  const when = period === "all" ? "" : ` — ${PERIOD_NAME[period]}`;
   return {
     visibility: "public",
     kind: "info",
-    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}`,
+    title: `Leaderboard — ${cur.emoji ? `${cur.emoji} ` : ""}${cur.name}${when}`,
     lines:
       board.items.length === 0
-        ? ["Nobody holds any yet. Managers can start with `/points give`."]
-        : board.items.map(
-            (row) => `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`,
+        ? [
+            period === "all"
+              ? "Nobody holds any yet. Managers can start with `/points give`."
+              : `Nobody has received any ${PERIOD_NAME[period]} yet.`,
+          ]
+        : board.items.map((row) =>
+            row.received === undefined
+              ? `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.balance, cur)}**`
+              : `${row.rank}. ${holderLabel(inv.platform, row)} — **${quantity(row.received, cur)}** received`,
           ),
   };
 }
@@ -347,14 +364,6 @@ function neverCredited(error: unknown, subject: Subject): boolean {
   return isTallyError(error) && error.code === "NOT_FOUND" && subject.kind === "credential";
 }
 
-function invokerSubject(inv: Invocation): Subject {
-  return memberSubject(inv.platform, inv.invoker.id);
-}
-
-function invokerLabel(inv: Invocation): string {
-  return `<@${inv.invoker.id}>`;
-}
-
 /** A leaderboard holder as a mention on this platform when they have an identity here, else their best name. */
 function holderLabel(platform: Invocation["platform"], row: LeaderboardRow): string {
   const native = row.credentials.find((c) =>
@@ -365,13 +374,4 @@ function holderLabel(platform: Invocation["platform"], row: LeaderboardRow): str
   if (row.userId) return `user:${row.userId}`;
   const first = row.credentials[0];
   return first ? `${first.type === "custom" ? first.source : first.type}:${first.value}` : row.accountId;
-}
-
-/** The reason as the reply repeats it: what the person wrote, pinging nobody. */
-function shownReason(inv: Invocation, reason: string | undefined): string | undefined {
-  return reason ? neutralizeMentions(inv.platform, reason) : undefined;
-}
-
-function replayNote(replayed: boolean): string[] {
-  return replayed ? ["(This command was already applied; this is its original result, nothing changed twice.)"] : [];
 }

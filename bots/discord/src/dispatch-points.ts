@@ -1,4 +1,5 @@
 import {
+  DEFAULT_BULK_MAX,
   type Invocation,
   type PointsCommand,
   parseEntryId,
@@ -9,7 +10,14 @@ import {
 } from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
 import { PermissionFlagsBits } from "discord.js";
+import { MEMBERS_INTENT_HELP, type RoleMembers } from "./list-role-members.ts";
 import type { PointsRequest } from "./points-request.ts";
+
+/** How `/points give role:` lists a role (gateway bots with DISCORD_MEMBERS_INTENT only) and how far it may reach. */
+export interface GroupOptions {
+  listRoleMembers?: RoleMembers | undefined;
+  bulkMax?: number | undefined;
+}
 
 const fail = (title: string, ...lines: string[]): Reply => ({ visibility: "ephemeral", kind: "error", title, lines });
 
@@ -20,7 +28,8 @@ const fail = (title: string, ...lines: string[]): Reply => ({ visibility: "ephem
 export async function dispatchPoints(
   core: BalanceService,
   request: PointsRequest,
-  options: { publicUrl?: string | undefined } = {},
+  group: GroupOptions = {},
+  links: { publicUrl?: string | undefined } = {},
 ): Promise<Reply> {
   if (!request.guildId) {
     return fail("Use /points in a server", "Points belong to a server's realm, so /points does not work in DMs.");
@@ -38,8 +47,16 @@ export async function dispatchPoints(
     },
     idempotencyKey: `discord:${request.interactionId}`,
     command,
-    publicUrl: options.publicUrl,
+    ...(group.bulkMax ? { bulkMax: group.bulkMax } : {}),
+    ...(request.userJoinedAt ? { targetJoinedAt: new Date(request.userJoinedAt) } : {}),
+    publicUrl: links.publicUrl,
   };
+  if (command.name === "give" && command.target.kind === "group" && invocation.invoker.isManager) {
+    if (!group.listRoleMembers) return fail("Role gives are off", MEMBERS_INTENT_HELP);
+    const listed = await group.listRoleMembers(request.guildId, command.target.id, group.bulkMax ?? DEFAULT_BULK_MAX);
+    if ("error" in listed) return fail("Discord would not list the role's members", listed.error);
+    return runPointsCommand(core, { ...invocation, groupMembers: listed.members });
+  }
   return runPointsCommand(core, invocation);
 }
 
@@ -65,18 +82,37 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
     case "give":
     case "take":
     case "tip": {
-      const whom = chosenTarget(target, request.to, name);
+      const role = request.role
+        ? { kind: "group" as const, platform: "discord" as const, id: request.role.id, name: request.role.name }
+        : undefined;
+      if (role && (target || request.to?.trim())) {
+        return { error: "Name one recipient: the user, to: or role option, not several." };
+      }
+      const whom = role ?? chosenTarget(target, request.to, name);
       if ("error" in whom) return whom;
       // Discord enforces required options, but a stale registration could still send a command without them.
       if (request.amount === undefined) return { error: `Say how many with the amount option (1 or more).` };
       const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
       return { name, target: whom, amount: request.amount, ...reason, ...currency };
     }
+    case "thank": {
+      if (!target) return { error: "Choose whom to thank with the user option: /points thank user:@member." };
+      const reason = request.reason?.trim() ? { reason: request.reason.trim() } : {};
+      return { name, target, amount: request.amount ?? 1, ...reason, ...currency };
+    }
+    case "allowance":
+      return { name, ...currency };
     case "balance":
     case "history":
       return { name, ...(target ? { target } : {}), ...currency };
-    case "leaderboard":
-      return { name, ...currency };
+    case "leaderboard": {
+      const period = request.period;
+      if (period === undefined) return { name, ...currency };
+      if (period !== "day" && period !== "week" && period !== "month" && period !== "all") {
+        return { error: `"${period.slice(0, 20)}" is not a period: pick today, this week, this month or all time.` };
+      }
+      return { name, period, ...currency };
+    }
     case "undo": {
       if (!request.entry?.trim()) return { name };
       const entryId = parseEntryId(request.entry);

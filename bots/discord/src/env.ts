@@ -27,6 +27,11 @@ export const discordEnvSchema = z.object({
     .transform((v) => v === "true"),
   DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   TALLY_API_KEY: optional,
+  TALLY_BULK_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+  DISCORD_MEMBERS_INTENT: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

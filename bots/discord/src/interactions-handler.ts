@@ -80,7 +80,7 @@ export function createDiscordInteractionsHandler(
   };
 
   async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<RawHttpResponse> {
-    const work = dispatchPoints(options.core, readApiInteraction(interaction), options).catch((error: unknown) => {
+    const work = dispatchPoints(options.core, readApiInteraction(interaction), {}, options).catch((error: unknown) => {
       onError(error);
       return internalErrorReply;
     });

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     core,
     token: env.DISCORD_TOKEN,
     apiUrl,
+    membersIntent: env.DISCORD_MEMBERS_INTENT,
+    bulkMax: env.TALLY_BULK_MAX,
     onError: (error) => logger.error({ err: error }, "Discord interaction failed"),
   }).catch((error: unknown) => {
     throw new Error(

@@ -15,6 +15,10 @@ export interface PointsRequest {
   };
   subcommand: string;
   user?: { id: string; bot: boolean; displayName?: string | undefined } | undefined;
+  /** `/points give role:` a role whose members all get the points. */
+  role?: { id: string; name?: string | undefined } | undefined;
+  /** When the `user` option's member joined the guild (ISO), as the interaction's resolved member says. */
+  userJoinedAt?: string | undefined;
   /** `to:` an explicit target typed as text (`slack:U…`, `email:…`, `user:…`, `discord:…`). */
   to?: string | undefined;
   amount?: number | undefined;
@@ -24,4 +28,6 @@ export interface PointsRequest {
   entry?: string | undefined;
   /** `/points link code:` */
   code?: string | undefined;
+  /** `/points leaderboard period:` */
+  period?: string | undefined;
 }

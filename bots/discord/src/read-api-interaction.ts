@@ -14,6 +14,7 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
   const userId = stringValue(value("user"));
   const resolved = userId ? interaction.data.resolved?.users?.[userId] : undefined;
   const amount = value("amount");
+  const roleId = stringValue(value("role"));
   const invoker = interaction.member?.user ?? interaction.user;
   return {
     interactionId: interaction.id,
@@ -28,12 +29,15 @@ export function readApiInteraction(interaction: APIChatInputApplicationCommandIn
     user: userId
       ? { id: userId, bot: resolved?.bot ?? false, displayName: resolved?.global_name ?? resolved?.username }
       : undefined,
+    userJoinedAt: userId ? (interaction.data.resolved?.members?.[userId]?.joined_at ?? undefined) : undefined,
     amount: amount?.type === ApplicationCommandOptionType.Integer ? amount.value : undefined,
     to: stringValue(value("to")),
+    role: roleId ? { id: roleId, name: interaction.data.resolved?.roles?.[roleId]?.name } : undefined,
     reason: stringValue(value("reason")),
     currency: stringValue(value("currency")),
     entry: stringValue(value("entry")),
     code: stringValue(value("code")),
+    period: stringValue(value("period")),
   };
 }
 

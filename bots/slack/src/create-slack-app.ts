@@ -1,8 +1,9 @@
 import { App, type Logger, LogLevel } from "@slack/bolt";
 import type { RawHttpRequest, RawHttpResponse } from "@tally/bot-commands";
-import type { BalanceService } from "@tally/core";
+import type { BalanceService, ReactionOutcome } from "@tally/core";
 import { RawHttpReceiver } from "./http-receiver.ts";
 import { registerPointsCommand } from "./listeners/points-command.ts";
+import { registerReactionEvents } from "./listeners/reaction-events.ts";
 
 export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
 
@@ -21,8 +22,12 @@ export interface SlackAppOptions {
   logLevel?: LogLevel | undefined;
   /** How long a `users.info` answer is reused: a minute unless a test says otherwise. */
   userCacheMs?: number | undefined;
+  /** TALLY_BULK_MAX: most members one user-group give may reach (default 1,000). */
+  bulkMax?: number | undefined;
   /** Where Bolt's lines go (the process's pino logger); Bolt's console logger when absent. */
   logger?: Logger | undefined;
+  /** Told what each reaction event did. */
+  onReaction?: ((outcome: ReactionOutcome) => void) | undefined;
   /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
   publicUrl?: string | undefined;
 }
@@ -83,7 +88,13 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     core: options.core,
     adminUserIds: options.adminUserIds ?? [],
     userCacheMs: options.userCacheMs,
+    bulkMax: options.bulkMax,
     publicUrl: options.publicUrl,
+  });
+  registerReactionEvents(app, {
+    core: options.core,
+    userCacheMs: options.userCacheMs,
+    onReaction: options.onReaction,
   });
   try {
     await app.init();

@@ -44,11 +44,12 @@ function markdownText(text: string): types.MrkdwnElement {
 }
 
 /**
- * The one markup that passes through: a bare user mention, the form Tally writes for the people a reply is about
- * (text people wrote reaches the reply neutralised by bots/commands). Everything else, `<!here>`, `<!channel>`,
+ * The markup that passes through: a bare user mention, the form Tally writes for the people a reply is about
+ * (text people wrote reaches the reply neutralised by bots/commands), and a date token, which Slack shows in the
+ * reader's own time zone and which notifies nobody. Everything else, `<!here>`, `<!channel>`,
  * `<!subteam^…>` and labelled mentions included, is escaped into text that notifies nobody.
  */
-const TALLY_MENTION = /(<@[UW][A-Z0-9]+>)/;
+const TALLY_MENTION = /(<@[UW][A-Z0-9]+>|<!date\^\d+\^[^|<>]*\|[^<>]*>)/;
 // Plain "@here" is no broadcast with verbatim text, but a word joiner keeps it so under any parse mode.
 const BROADCAST_WORD = /@(here|channel|everyone)\b/gi;
 

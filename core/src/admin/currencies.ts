@@ -1,7 +1,8 @@
-import { type Currency, currencies, type Database, realms } from "@tally/db";
-import { and, asc, eq } from "drizzle-orm";
+import { type Currency, currencies, type Database, queryRows, realms } from "@tally/db";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { MAX_SCALE } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
+import { type AllowanceInput, allowanceValues } from "../giving/set-allowance.ts";
 import { claimKey, requestHash, storeResult } from "../idempotency.ts";
 import { newId } from "../ids.ts";
 import { pgCode } from "../transaction.ts";
@@ -33,8 +34,13 @@ export async function createCurrency(
   try {
     return await db.transaction(async (tx) => {
       if (idempotencyKey) {
-        const stored = await claimKey<Currency>(tx, realmId, idempotencyKey, requestHash("create-currency", input));
-        if (stored) return { ...stored, createdAt: new Date(stored.createdAt), replayed: true };
+        const stored = await claimKey<StoredCurrency>(
+          tx,
+          realmId,
+          idempotencyKey,
+          requestHash("create-currency", input),
+        );
+        if (stored) return reviveCurrency(stored);
       }
       if (input.isDefault) {
         // One default switch per realm at a time: without this, two concurrent ones both clear the old default and
@@ -74,3 +80,129 @@ export async function createCurrency(
 export async function listCurrencies(db: Database, realmId: string): Promise<Currency[]> {
   return await db.select().from(currencies).where(eq(currencies.realmId, realmId)).orderBy(asc(currencies.createdAt));
 }
+
+/** What `PATCH …/currencies/{id}` may change; later fields (an allowance) extend this. */
+export interface CurrencyPatch {
+  name?: string | undefined;
+  emoji?: string | null | undefined;
+  scale?: number | undefined;
+  allowNegative?: boolean | undefined;
+  /** What each member may give away per period (`/points thank`, reactions); null removes it. */
+  allowance?: AllowanceInput | null | undefined;
+}
+
+type StoredCurrency = Omit<Currency, "createdAt" | "updatedAt" | "archivedAt" | "metadata" | "allowanceAmount"> & {
+  createdAt: string;
+  updatedAt?: string;
+  archivedAt?: string | null;
+  metadata?: Record<string, unknown> | null;
+  allowanceAmount?: string | null;
+};
+// Results stored before a currency had updatedAt, archivedAt and metadata replay as never updated nor archived.
+const reviveCurrency = (s: StoredCurrency): Currency & { replayed: boolean } => ({
+  ...s,
+  metadata: s.metadata ?? null,
+  createdAt: new Date(s.createdAt),
+  updatedAt: new Date(s.updatedAt ?? s.createdAt),
+  archivedAt: s.archivedAt ? new Date(s.archivedAt) : null,
+  allowanceAmount: s.allowanceAmount ? BigInt(s.allowanceAmount) : null,
+  replayed: true,
+});
+// JSON has no bigint: the allowance is stored as its decimal text.
+const storedCurrency = (c: Currency) => ({ ...c, allowanceAmount: c.allowanceAmount?.toString() ?? null });
+
+export async function getCurrency(db: Database, realmId: string, currencyId: string): Promise<Currency> {
+  const [currency] = await db
+    .select()
+    .from(currencies)
+    .where(and(eq(currencies.realmId, realmId), eq(currencies.id, currencyId)));
+  if (!currency) throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
+  return currency;
+}
+
+/**
+ * Changes a currency in one transaction with its row locked `FOR UPDATE`, an idempotent write. The scale may change
+ * only while no entry exists: the first balance row of a currency takes a key-share lock on the currency row (its
+ * foreign key), which this lock excludes, so a scale change and a first credit cannot both pass the check.
+ */
+export async function changeCurrency(
+  db: Database,
+  realmId: string,
+  currencyId: string,
+  operation: string,
+  change: (current: Currency, tx: Database) => Promise<Partial<Currency>>,
+  idempotency: { key?: string | undefined; input: unknown },
+): Promise<Currency & { replayed: boolean }> {
+  const hash = requestHash(operation, { currencyId, input: idempotency.input });
+  try {
+    return await db.transaction(async (tx) => {
+      if (idempotency.key) {
+        const stored = await claimKey<StoredCurrency>(tx, realmId, idempotency.key, hash);
+        if (stored) return reviveCurrency(stored);
+      }
+      const [current] = await tx
+        .select()
+        .from(currencies)
+        .where(and(eq(currencies.realmId, realmId), eq(currencies.id, currencyId)))
+        .for("update");
+      if (!current) throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
+      const values = await change(current, tx);
+      const [updated] = await tx
+        .update(currencies)
+        .set({ ...values, updatedAt: new Date() })
+        .where(eq(currencies.id, currencyId))
+        .returning();
+      if (!updated) throw new Error("currency update returned nothing");
+      if (idempotency.key) await storeResult(tx, realmId, idempotency.key, storedCurrency(updated));
+      return { ...updated, replayed: false };
+    });
+  } catch (error) {
+    if (pgCode(error) === "23505") throw new TallyError("CONFLICT", "A currency with that name already exists.");
+    throw error;
+  }
+}
+
+/** The values a patch sets, checked against the locked row. */
+export async function patchValues(tx: Database, current: Currency, patch: CurrencyPatch): Promise<Partial<Currency>> {
+  const values: Partial<Currency> = {};
+  if (patch.name !== undefined) {
+    const name = patch.name.trim();
+    if (!name || name.length > 64) throw new TallyError("VALIDATION", "A currency name is 1-64 characters.");
+    values.name = name;
+  }
+  if (patch.emoji !== undefined) values.emoji = patch.emoji;
+  if (patch.allowNegative !== undefined) values.allowNegative = patch.allowNegative;
+  if (patch.scale !== undefined && patch.scale !== current.scale) {
+    if (!Number.isInteger(patch.scale) || patch.scale < 0 || patch.scale > MAX_SCALE) {
+      throw new TallyError("VALIDATION", `A currency scale is a whole number from 0 to ${MAX_SCALE}.`);
+    }
+    if (await currencyUsed(tx, current.id)) {
+      throw new TallyError(
+        "CONFLICT",
+        "The scale of a currency can change only while it has no entries: amounts already written would change value.",
+      );
+    }
+    values.scale = patch.scale;
+  }
+  if (patch.allowance !== undefined) {
+    Object.assign(values, allowanceValues(patch.allowance, values.scale ?? current.scale));
+  }
+  return values;
+}
+
+async function currencyUsed(tx: Database, currencyId: string): Promise<boolean> {
+  const [row] = await queryRows<{ used: boolean }>(
+    tx,
+    sql`SELECT EXISTS (SELECT 1 FROM balances WHERE currency_id = ${currencyId})
+      OR EXISTS (SELECT 1 FROM ledger_entries WHERE currency_id = ${currencyId}) AS used`,
+  );
+  return Boolean(row?.used);
+}
+
+/** Archives (no new entries; balances stay readable) or unarchives; the default currency cannot be archived. */
+export const archiveValues = (current: Currency, archived: boolean): Partial<Currency> => {
+  if (archived && current.isDefault) {
+    throw new TallyError("CONFLICT", "The realm's default currency cannot be archived; make another one the default.");
+  }
+  return { archivedAt: archived ? (current.archivedAt ?? new Date()) : null };
+};

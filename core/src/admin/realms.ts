@@ -1,7 +1,8 @@
 import { currencies, type Database, type Realm, realms } from "@tally/db";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { pgCode } from "../transaction.ts";
 
 const REALM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -29,4 +30,43 @@ export const listRealms = (db: Database): Promise<Realm[]> => db.select().from(r
 export async function getRealm(db: Database, id: string): Promise<Realm | undefined> {
   const [realm] = await db.select().from(realms).where(eq(realms.id, id));
   return realm;
+}
+
+/** True for an IANA zone name the runtime knows (`Europe/Berlin`, `UTC`); abbreviations like `CEST` are not zones. */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sets the realm's time zone, which decides where a day, a week (from Monday) and a month start for period
+ * leaderboards; null goes back to UTC. The database must know the zone too, as it computes the boundaries.
+ */
+export async function setRealmTimezone(db: Database, id: string, timezone: string | null): Promise<Realm> {
+  if (timezone !== null && !isTimeZone(timezone)) {
+    throw new TallyError(
+      "VALIDATION",
+      `timezone: "${timezone.slice(0, 64)}" is not an IANA time zone; use a name like "Europe/Berlin" or "UTC".`,
+    );
+  }
+  try {
+    const [realm] = await db
+      .update(realms)
+      .set({ timezone, updatedAt: new Date() })
+      .where(and(eq(realms.id, id), timezone === null ? sql`true` : sql`(now() AT TIME ZONE ${timezone}) IS NOT NULL`))
+      .returning();
+    if (!realm) throw new TallyError("NOT_FOUND", `No realm "${id}".`);
+    return realm;
+  } catch (error) {
+    // 22023: PostgreSQL does not know the zone although the runtime does.
+    if (pgCode(error) === "22023") {
+      throw new TallyError("VALIDATION", `timezone: the database does not know the time zone "${timezone}".`);
+    }
+    throw error;
+  }
 }

@@ -10,6 +10,8 @@ export interface LeaderboardRow {
   name: string | null;
   linked: boolean;
   balance: bigint;
+  /** Period boards only: what the holder received in the period, the amount ranked by. */
+  received?: bigint;
   credentials: { type: string; source: string; value: string }[];
 }
 

@@ -5,6 +5,7 @@ export * from "./bot-bindings.ts";
 export * from "./credentials.ts";
 export * from "./currencies.ts";
 export * from "./dashboard.ts";
+export * from "./giving.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";
 export * from "./link-codes.ts";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
-export const entryKinds = ["adjust", "transfer", "link", "import", "reversal"] as const;
+export const entryKinds = ["adjust", "transfer", "link", "import", "reversal", "thank", "reaction"] as const;
 export type EntryKind = (typeof entryKinds)[number];
 export const initiatorTypes = ["api_key", "discord", "slack", "cli"] as const;
 export type InitiatorType = (typeof initiatorTypes)[number];

@@ -6,4 +6,5 @@ export const realms = pgTable("realms", {
   /** IANA time zone for period boundaries (leaderboards by day, week, month); UTC when null. */
   timezone: text("timezone"),
   createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });

@@ -1,4 +1,4 @@
-import { type BalanceService, normalizeIdentifier } from "@tally/core";
+import { type BalanceService, normalizeIdentifier, type ReactionOutcome } from "@tally/core";
 import { startDiscordGateway } from "@tally/discord-bot";
 import { type LocalDiscord, type RecordedRequest, startLocalDiscord } from "./local-discord.ts";
 
@@ -8,15 +8,23 @@ export interface GatewayFixture {
   /** Dispatches the interaction over the gateway and resolves with the `count`-th callback Discord receives for it. */
   send(interaction: Record<string, unknown>, count?: number): Promise<RecordedRequest>;
   errors: unknown[];
+  /** Dispatches a reaction event and resolves with what Tally made of it. */
+  react(
+    event: "MESSAGE_REACTION_ADD" | "MESSAGE_REACTION_REMOVE",
+    data: Record<string, unknown>,
+  ): Promise<ReactionOutcome>;
 }
 
 /** A local Discord with the real discord.js client logged in to it through Tally's gateway entry point. */
 export async function startGatewayFixture(
   core: BalanceService,
-  options: { deferAfterMs?: number; publicUrl?: string } = {},
+  options: { deferAfterMs?: number; membersIntent?: boolean; bulkMax?: number; publicUrl?: string } = {},
 ): Promise<GatewayFixture> {
   const discord = await startLocalDiscord();
   const errors: unknown[] = [];
+  // Reaction outcomes in arrival order, and who is waiting for the next one.
+  const outcomes: ReactionOutcome[] = [];
+  const waiting: ((outcome: ReactionOutcome) => void)[] = [];
   const bot = await startDiscordGateway({
     core,
     token: discord.token,
@@ -24,7 +32,17 @@ export async function startGatewayFixture(
     rest: { retries: 0 },
     deferAfterMs: options.deferAfterMs,
     publicUrl: options.publicUrl,
-    onError: (error) => errors.push(error),
+    membersIntent: options.membersIntent,
+    bulkMax: options.bulkMax,
+    onError: (error) => {
+      errors.push(error);
+      waiting.shift()?.({ outcome: "nothing" });
+    },
+    onReaction: (outcome) => {
+      const waiter = waiting.shift();
+      if (waiter) waiter(outcome);
+      else outcomes.push(outcome);
+    },
   });
   return {
     discord,
@@ -32,6 +50,15 @@ export async function startGatewayFixture(
     async stop() {
       await bot.stop();
       await discord.close();
+    },
+    react(event, data) {
+      const next = new Promise<ReactionOutcome>((resolve) => {
+        const queued = outcomes.shift();
+        if (queued) resolve(queued);
+        else waiting.push(resolve);
+      });
+      discord.gateway.dispatch(event, data);
+      return next;
     },
     send(interaction, count = 1) {
       const id = String(interaction.id);

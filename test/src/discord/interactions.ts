@@ -40,7 +40,13 @@ function user(u: UserFixture) {
   };
 }
 
-type OptionValue = string | number | UserFixture;
+export interface RoleFixture {
+  role: true;
+  id: string;
+  name: string;
+}
+
+type OptionValue = string | number | UserFixture | RoleFixture;
 
 /**
  * An `INTERACTION_CREATE` payload for `/points <sub>` as Discord sends it from a guild text channel: the invoking
@@ -56,7 +62,22 @@ export function pointsInteraction(
   const guildId = extra.guildId === undefined ? GUILD_ID : extra.guildId;
   const resolvedUsers: Record<string, unknown> = {};
   const resolvedMembers: Record<string, unknown> = {};
+  const resolvedRoles: Record<string, unknown> = {};
   const typed = Object.entries(options).map(([name, value]) => {
+    if (typeof value === "object" && "role" in value) {
+      resolvedRoles[value.id] = {
+        id: value.id,
+        name: value.name,
+        color: 0,
+        hoist: false,
+        position: 1,
+        permissions: "0",
+        managed: false,
+        mentionable: true,
+        flags: 0,
+      };
+      return { name, type: 8, value: value.id };
+    }
     if (typeof value === "object") {
       resolvedUsers[value.id] = user(value);
       resolvedMembers[value.id] = { roles: [], joined_at: "2024-01-01T00:00:00.000Z", permissions: "0", flags: 0 };
@@ -109,9 +130,68 @@ export function pointsInteraction(
       name: "points",
       type: 1,
       options: [{ name: sub, type: 1, options: typed }],
-      ...(Object.keys(resolvedUsers).length > 0
-        ? { resolved: { users: resolvedUsers, members: resolvedMembers } }
+      ...(Object.keys(resolvedUsers).length + Object.keys(resolvedRoles).length > 0
+        ? {
+            resolved: {
+              ...(Object.keys(resolvedUsers).length > 0 ? { users: resolvedUsers, members: resolvedMembers } : {}),
+              ...(Object.keys(resolvedRoles).length > 0 ? { roles: resolvedRoles } : {}),
+            },
+          }
         : {}),
     },
   };
+}
+
+let reactionMessage = 0n;
+
+/** A fresh message id for reactions. */
+export function messageId(): string {
+  reactionMessage += 1n;
+  return String(1_310_000_000_000_000_000n + BigInt(Date.now()) * 1000n + reactionMessage);
+}
+
+/**
+ * `MESSAGE_REACTION_ADD` as the gateway sends it from a guild (with the reacting member and the message's author id),
+ * or `MESSAGE_REACTION_REMOVE` (no member, no author).
+ */
+export function reactionPayload(
+  event: "MESSAGE_REACTION_ADD" | "MESSAGE_REACTION_REMOVE",
+  reactor: MemberFixture,
+  message: { id: string; authorId: string },
+  emoji: { name: string; id?: string | null },
+  guildId = GUILD_ID,
+): Record<string, unknown> {
+  const common = {
+    user_id: reactor.id,
+    type: 0,
+    message_id: message.id,
+    emoji: { id: emoji.id ?? null, name: emoji.name },
+    channel_id: CHANNEL_ID,
+    burst: false,
+    guild_id: guildId,
+  };
+  if (event === "MESSAGE_REACTION_REMOVE") return common;
+  return {
+    ...common,
+    message_author_id: message.authorId,
+    burst_colors: [],
+    member: {
+      user: user(reactor),
+      roles: reactor.roles ?? [],
+      joined_at: "2024-01-01T00:00:00.000Z",
+      premium_since: null,
+      deaf: false,
+      mute: false,
+      flags: 0,
+      pending: false,
+      nick: null,
+      avatar: null,
+      communication_disabled_until: null,
+    },
+  };
+}
+
+/** The member record `GET /guilds/{guild}/members/{user}` answers for a fixture. */
+export function memberRecord(u: UserFixture, joinedAt = "2024-01-01T00:00:00.000Z") {
+  return { user: user(u), joined_at: joinedAt, roles: [] };
 }

@@ -34,17 +34,36 @@ export interface LocalDiscord {
     connections(): number;
     /** Sends `INTERACTION_CREATE` with this payload to every identified connection. */
     dispatchInteraction(interaction: Record<string, unknown>): void;
+    /** Sends any dispatch (`MESSAGE_REACTION_ADD`, …) with this payload to every identified connection. */
+    dispatch(event: string, data: Record<string, unknown>): void;
   };
+  /** Guild members `GET /guilds/{guild}/members/{user}` knows, by user id (any guild). */
+  members: Map<string, { user: Record<string, unknown>; joined_at: string; roles?: string[] }>;
+  /** Messages sent to DM channels (`POST /users/@me/channels`, then `POST /channels/{id}/messages`), by recipient. */
+  directMessages(userId: string): RecordedRequest[];
   /** Resolves with the `count`-th recorded request matching, waiting for it if needed. */
   waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
   /** Calls `listener` with each request as it arrives (benchmarks time arrivals without scanning `requests`). */
   onRequest(listener: (r: RecordedRequest) => void): () => void;
+  /**
+   * Guild members `GET /guilds/{id}/members` lists (in id order, `limit` and `after` as Discord pages them), and
+   * whether the app has the Server Members intent: without it Discord answers 403 Missing Access (code 50001).
+   */
+  guildMembers: { members: Map<string, GuildMemberFixture[]>; intent: boolean };
   /** Requests to `POST /interactions/{id}/{token}/callback` for this interaction id. */
   callbacks(interactionId: string): RecordedRequest[];
   close(): Promise<void>;
 }
 
+export interface GuildMemberFixture {
+  id: string;
+  username: string;
+  bot?: boolean;
+  roles: string[];
+}
+
 export async function startLocalDiscord(): Promise<LocalDiscord> {
+  const guildMembers = { members: new Map<string, GuildMemberFixture[]>(), intent: true };
   const token = `local.${randomBytes(12).toString("base64url")}`;
   const requests: RecordedRequest[] = [];
   const identifies: Record<string, unknown>[] = [];
@@ -53,6 +72,8 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
   const identified = new Set<WebSocket>();
   let seq = 0;
   let nextMessageId = 1_000_000_000_000_000_000n;
+  const members = new Map<string, { user: Record<string, unknown>; joined_at: string; roles?: string[] }>();
+  const dmChannels = new Map<string, string>(); // channel id -> recipient
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -98,6 +119,32 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
     }
+    if (head === "guilds" && rest[1] === "members" && rest.length === 2 && r.method === "GET") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      if (!guildMembers.intent) return answer(403, { message: "Missing Access", code: 50001 });
+      const limit = Math.min(Number(r.query.get("limit") ?? 1), 1000);
+      const after = BigInt(r.query.get("after") ?? "0");
+      const page = [...(guildMembers.members.get(rest[0] ?? "") ?? [])]
+        .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+        .filter((m) => BigInt(m.id) > after)
+        .slice(0, limit)
+        .map((m) => ({
+          user: {
+            id: m.id,
+            username: m.username,
+            discriminator: "0",
+            global_name: null,
+            avatar: null,
+            ...(m.bot ? { bot: true } : {}),
+          },
+          roles: m.roles,
+          joined_at: "2024-01-01T00:00:00.000Z",
+          deaf: false,
+          mute: false,
+          flags: 0,
+        }));
+      return answer(200, page);
+    }
     if (head === "interactions" && rest[2] === "callback" && r.method === "POST") {
       // Interaction tokens authorise themselves; Discord answers 204 unless with_response=true.
       if (r.query.get("with_response") === "true") return answer(200, { interaction: { id: rest[0] } });
@@ -120,6 +167,39 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
           ...(rest[1] === "guilds" ? { guild_id: rest[2] } : {}),
         })),
       );
+    }
+    if (head === "guilds" && rest[1] === "members" && r.method === "GET") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      const member = members.get(rest[2] ?? "");
+      if (!member) return answer(404, { message: "Unknown Member", code: 10007 });
+      return answer(200, {
+        roles: [],
+        deaf: false,
+        mute: false,
+        flags: 0,
+        pending: false,
+        nick: null,
+        avatar: null,
+        premium_since: null,
+        ...member,
+      });
+    }
+    if (head === "users" && rest[0] === "@me" && rest[1] === "channels" && r.method === "POST") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      const recipient = String((r.body as { recipient_id?: string }).recipient_id);
+      const id = `77${recipient.slice(2)}`;
+      dmChannels.set(id, recipient);
+      return answer(200, {
+        id,
+        type: 1,
+        last_message_id: null,
+        flags: 0,
+        recipients: [{ id: recipient, username: "someone", discriminator: "0" }],
+      });
+    }
+    if (head === "channels" && rest[1] === "messages" && r.method === "POST") {
+      if (!authorised) return answer(401, { message: "401: Unauthorized", code: 0 });
+      return answer(200, { ...message(r.body), channel_id: rest[0] });
     }
     return answer(404, { message: "404: Not Found", code: 0 });
   }
@@ -193,6 +273,7 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
     token,
     requests,
     identifies,
+    guildMembers,
     gateway: {
       connections: () => identified.size,
       dispatchInteraction(interaction) {
@@ -200,7 +281,18 @@ export async function startLocalDiscord(): Promise<LocalDiscord> {
         const packet = JSON.stringify({ op: 0, t: "INTERACTION_CREATE", s: seq, d: interaction });
         for (const socket of identified) socket.send(packet);
       },
+      dispatch(event, data) {
+        seq += 1;
+        const packet = JSON.stringify({ op: 0, t: event, s: seq, d: data });
+        for (const socket of identified) socket.send(packet);
+      },
     },
+    members,
+    directMessages: (userId) =>
+      requests.filter((r) => {
+        const channel = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(r.path)?.[1];
+        return r.method === "POST" && channel !== undefined && dmChannels.get(channel) === userId;
+      }),
     waitFor(match, count = 1, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -36,9 +36,10 @@ const embed = (callback: { body: { data: { embeds: { title: string; description?
   callback.body.data.embeds[0] ?? { title: "", description: "" };
 
 describe("discord.js over the local gateway", () => {
-  it("logs in with the Guilds intent only, finding the gateway through GET /gateway/bot", () => {
+  it("logs in with the Guilds and GuildMessageReactions intents only, finding the gateway through GET /gateway/bot", () => {
     expect(bot.discord.identifies).toHaveLength(1);
-    expect(bot.discord.identifies[0]?.intents).toBe(1);
+    // No privileged intent (members, presences, message content): reactions as points need only 1 << 10.
+    expect(bot.discord.identifies[0]?.intents).toBe(1 | (1 << 10));
     expect(bot.discord.requests.some((r) => r.method === "GET" && r.path === "/api/v10/gateway/bot")).toBe(true);
   });
 

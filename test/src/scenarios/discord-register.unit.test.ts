@@ -28,6 +28,8 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "give",
       "take",
       "tip",
+      "thank",
+      "allowance",
       "balance",
       "leaderboard",
       "history",
@@ -37,6 +39,15 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "dashboard",
       "help",
     ]);
+    // The amount of a thank is optional (1): everything else as in give.
+    expect(subcommands.thank).toEqual([
+      expect.objectContaining({ name: "user", type: 6, required: true }),
+      expect.objectContaining({ name: "amount", type: 4, min_value: 1 }),
+      expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
+      expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
+    ]);
+    expect(subcommands.thank[1].required ?? false).toBe(false);
+    expect(subcommands.allowance).toEqual([expect.objectContaining({ name: "currency", type: 3 })]);
     expect(subcommands.link).toEqual([expect.objectContaining({ name: "code", type: 3 })]);
     expect(subcommands.link[0].required ?? false).toBe(false);
     expect(subcommands.whoami).toEqual([]);
@@ -49,7 +60,9 @@ describe("registerCommands (pnpm tally discord register)", () => {
       expect.objectContaining({ name: "to", type: 3 }),
       expect.objectContaining({ name: "reason", type: 3, max_length: 200 }),
       expect.objectContaining({ name: "currency", type: 3, autocomplete: true }),
+      expect.objectContaining({ name: "role", type: 8 }),
     ]);
+    expect(subcommands.take.map((o: { name: string }) => o.name)).not.toContain("role");
   });
 
   it("registers in one guild when asked, and fails clearly with a wrong token", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createBalanceService } from "@tally/core";
 import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
@@ -186,6 +187,15 @@ describe("linking Discord and Slack identities from chat", () => {
     expect((await onDiscord(ada, "balance")).text).toContain("8 points");
     const other = await h.call("POST", "/api/v1/realms/elsewhere/credentials/link-codes?type=email&value=a@b.co");
     expect(other.status).toBe(403);
+    // Guessing: each identity gets 5 attempts per 10 minutes, then 429 with Retry-After.
+    const guess = (code: string) =>
+      h.call("POST", `/api/v1/realms/default/credentials/link-codes/${code}/redeem?type=discord-id&value=${bob.id}`);
+    for (const code of ["TALLY-22222222", "TALLY-22222223", "TALLY-22222224", "TALLY-22222225", "TALLY-22222226"]) {
+      expect((await guess(code)).status).toBe(404);
+    }
+    const limited = await guess("TALLY-22222227");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   it("help says linking is one-way and there is no unlink", async () => {
@@ -234,5 +244,59 @@ describe("targets on another platform", () => {
     expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(10n);
     expect((await onSlack(people.member.id, "balance")).text).toContain("10 points");
     expect((await onSlack(people.admin.id, "give slack:u-lower 1")).text).toContain("not a Slack user id");
+  });
+});
+
+describe("leaderboards by period", () => {
+  it("REST, Discord and Slack rank this week's receivers, with last month's gives outside the window", async () => {
+    await onDiscord(mod, "give", { user: ada, amount: 10 });
+    await onDiscord(mod, "give", { user: bob, amount: 20 });
+    await onSlack(people.admin.id, `give <@${people.member.id}> 10`);
+    // Bob's points were given 40 days ago: before this day, week and month began.
+    const bobEntry = (await h.core.history("default", { subject: discordSubject(bob.id) })).items[0];
+    await h.t.db.execute(
+      sql`UPDATE ledger_entries SET created_at = now() - interval '40 days' WHERE id = ${bobEntry?.id ?? 0n}`,
+    );
+
+    const week = await h.call("GET", "/api/v1/realms/default/members/leaderboard?period=week");
+    expect(week.status).toBe(200);
+    expect(week.body.period).toBe("week");
+    expect(new Date(week.body.since).getUTCDay()).toBe(1);
+    expect(week.body.data.map((r: Json) => [r.rank, r.received])).toEqual([
+      [1, 10],
+      [1, 10],
+    ]);
+    const all = await h.call("GET", "/api/v1/realms/default/members/leaderboard?period=all");
+    expect(all.body.data.map((r: Json) => [r.rank, r.balance])).toEqual([
+      [1, 20],
+      [2, 10],
+      [3, 10],
+    ]);
+    const unknown = await h.call("GET", "/api/v1/realms/default/members/leaderboard?period=fortnight");
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain("query.period");
+
+    const onD = await onDiscord(ada, "leaderboard", { period: "week" });
+    expect(onD.text).toContain("this week");
+    expect(onD.text).toContain(`1. <@${ada.id}> — **10 points** received`);
+    expect(onD.text).not.toContain(bob.id);
+    const onS = await onSlack(people.friend.id, "leaderboard month");
+    expect(onS.text).toContain("this month");
+    expect(onS.text).toContain("1. @max — *10 points* received");
+    expect(onS.text).not.toContain(bob.id);
+    expect((await onSlack(people.friend.id, "leaderboard fortnight")).text).toContain("not a period");
+  });
+
+  it("PATCH /api/v1/realms/{realmId} sets an IANA time zone and refuses anything else", async () => {
+    const set = await h.call("PATCH", "/api/v1/realms/default", { body: { timezone: "Europe/Berlin" } });
+    expect(set).toMatchObject({ status: 200, body: { id: "default", timezone: "Europe/Berlin" } });
+    const bad = await h.call("PATCH", "/api/v1/realms/default", { body: { timezone: "Europe/Atlantis" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("timezone");
+    expect((await h.call("PATCH", "/api/v1/realms/default", { body: { zone: "UTC" } })).status).toBe(400);
+    expect((await h.call("PATCH", "/api/v1/realms/elsewhere", { body: { timezone: "UTC" } })).status).toBe(403);
+    expect((await h.core.getRealm("default"))?.timezone).toBe("Europe/Berlin");
+    const cleared = await h.call("PATCH", "/api/v1/realms/default", { body: { timezone: null } });
+    expect(cleared.body.timezone).toBeNull();
   });
 });

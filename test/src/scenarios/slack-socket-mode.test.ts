@@ -4,8 +4,8 @@ import { openTestDatabase, type TestDatabase } from "@tally/db/testing";
 import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configuredAdmins, people, slackSubject } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
-import { slashCommandPayload } from "../slack/slash-command.ts";
+import { type LocalSlack, startLocalSlack, TEAM_ID } from "../slack/local-slack.ts";
+import { reactionEvent, slashCommandPayload } from "../slack/slash-command.ts";
 
 let t: TestDatabase;
 let slack: LocalSlack;
@@ -37,6 +37,30 @@ describe("Slack in Socket Mode", () => {
   it("opens the connection with the app token and the URL apps.connections.open returned", () => {
     expect(slack.calls.find((c) => c.method === "apps.connections.open")).toMatchObject({ token: slack.appToken });
     expect(slack.socket.connections()).toBe(1);
+  });
+
+  it("acks reaction_added / reaction_removed events_api envelopes and gives, then takes back, the points", async () => {
+    await core().bindBot({
+      platform: "slack",
+      externalId: TEAM_ID,
+      realmId: "default",
+      settings: { reactions: [{ emoji: "taco", amount: 3 }] },
+    });
+    const friend = slackSubject(people.friend.id);
+    const balance = async () => {
+      try {
+        return Number((await core().balanceOf("default", friend)).balance);
+      } catch {
+        return 0;
+      }
+    };
+    const before = await balance();
+    const fields = { user: people.member.id, itemUser: people.friend.id, reaction: "taco", ts: "1764064900.000100" };
+    const ack = await slack.socket.sendEvent(reactionEvent("reaction_added", fields));
+    expect(typeof ack.envelope_id).toBe("string");
+    await expect.poll(balance).toBe(before + 3);
+    await slack.socket.sendEvent(reactionEvent("reaction_removed", fields));
+    await expect.poll(balance).toBe(before);
   });
 
   it("acks a slash_commands envelope over the socket, then responds and writes the ledger", async () => {

@@ -23,7 +23,7 @@ export interface ApiCall {
 
 /**
  * A stand-in for Slack on 127.0.0.1: the Web API methods Tally's Bolt app calls (`auth.test`, `users.info`,
- * `chat.postMessage`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
+ * `usergroups.users.list`, `chat.postMessage`, `chat.postEphemeral`, `apps.connections.open`), a sink for `response_url` posts, and a Socket Mode WebSocket that
  * says hello, delivers envelopes and records the acks.
  */
 export interface LocalSlack {
@@ -34,6 +34,8 @@ export interface LocalSlack {
   appToken: string;
   calls: ApiCall[];
   users: Map<string, SlackUserFixture>;
+  /** User groups by id (`S…`), each with its members' user ids, for `usergroups.users.list`. */
+  usergroups: Map<string, string[]>;
   /** Makes a Web API method answer only after `ms` (0 restores), as a slow Slack would. */
   slowDown(method: string, ms: number): void;
   /** A fresh response_url; what Bolt's respond() posts there is kept under `key`. */
@@ -50,6 +52,8 @@ export interface LocalSlack {
       payload: Record<string, unknown>,
       timeoutMs?: number,
     ): Promise<{ envelope_id: string; payload: unknown }>;
+    /** Sends an `events_api` envelope with this event callback and resolves with the ack. */
+    sendEvent(payload: Record<string, unknown>, timeoutMs?: number): Promise<{ envelope_id: string }>;
     received: unknown[];
   };
   close(): Promise<void>;
@@ -60,6 +64,7 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
   const appToken = `xapp-local-${randomUUID()}`;
   const calls: ApiCall[] = [];
   const userMap = new Map(users.map((u) => [u.id, u]));
+  const usergroups = new Map<string, string[]>();
   const delays = new Map<string, number>();
   const posted = new Map<string, Record<string, unknown>[]>();
   const waiters = new Set<() => void>();
@@ -156,8 +161,15 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
           },
         });
       }
+      case "usergroups.users.list": {
+        const members = usergroups.get(String(params.usergroup));
+        if (!members) return json({ ok: false, error: "no_such_subteam" });
+        return json({ ok: true, users: members });
+      }
       case "chat.postMessage":
         return json({ ok: true, channel: params.channel, ts: `${Date.now() / 1000}`, message: { text: params.text } });
+      case "chat.postEphemeral":
+        return json({ ok: true, message_ts: `${Date.now() / 1000}` });
       case "apps.connections.open":
         return json({ ok: true, url: `${url.replace("http", "ws")}/socket-mode?ticket=${randomUUID()}` });
       default:
@@ -190,6 +202,7 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     appToken,
     calls,
     users: userMap,
+    usergroups,
     slowDown: (method, ms) => {
       delays.set(method, ms);
     },
@@ -204,6 +217,20 @@ export async function startLocalSlack(users: SlackUserFixture[] = []): Promise<L
     socket: {
       connections: () => sockets.size,
       received,
+      sendEvent: (payload, timeoutMs = 10_000) => {
+        const envelopeId = randomUUID();
+        const envelope = { envelope_id: envelopeId, type: "events_api", accepts_response_payload: false, payload };
+        for (const ws of sockets) ws.send(JSON.stringify(envelope));
+        return until(
+          () =>
+            received.find(
+              (m): m is { envelope_id: string } =>
+                typeof m === "object" && m !== null && (m as { envelope_id?: unknown }).envelope_id === envelopeId,
+            ),
+          timeoutMs,
+          `the ack of envelope ${envelopeId}`,
+        );
+      },
       sendSlashCommand: (payload, timeoutMs = 10_000) => {
         const envelopeId = randomUUID();
         const envelope = { envelope_id: envelopeId, type: "slash_commands", accepts_response_payload: true, payload };

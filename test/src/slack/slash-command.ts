@@ -67,3 +67,43 @@ export async function postSigned(
   });
   return { status: res.status, text: await res.text(), elapsedMs: performance.now() - started };
 }
+
+let eventCounter = 0;
+
+/**
+ * A `reaction_added` / `reaction_removed` event callback exactly as the Events API sends it (the same envelope
+ * arrives as the payload of a Socket Mode `events_api` message).
+ */
+export function reactionEvent(
+  type: "reaction_added" | "reaction_removed",
+  fields: { user: string; reaction: string; itemUser: string; channel?: string; ts: string; teamId?: string },
+): Record<string, unknown> {
+  eventCounter += 1;
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    token: "deprecated-verification-token",
+    team_id: fields.teamId ?? TEAM_ID,
+    context_team_id: fields.teamId ?? TEAM_ID,
+    api_app_id: "A0TALLY",
+    event: {
+      type,
+      user: fields.user,
+      reaction: fields.reaction,
+      item_user: fields.itemUser,
+      item: { type: "message", channel: fields.channel ?? "C0GENERAL", ts: fields.ts },
+      event_ts: `${now}.${String(eventCounter).padStart(6, "0")}`,
+    },
+    type: "event_callback",
+    event_id: `Ev${String(eventCounter).padStart(9, "0")}`,
+    event_time: now,
+    authorizations: [
+      { team_id: fields.teamId ?? TEAM_ID, user_id: "UTALLYBOT", is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
+/** POSTs a signed Events API callback to `/slack/events`, as Slack would. */
+export function postEvent(serverUrl: string, signingSecret: string, event: Record<string, unknown>) {
+  return postSigned(serverUrl, signingSecret, JSON.stringify(event), "application/json");
+}

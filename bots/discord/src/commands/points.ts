@@ -10,7 +10,7 @@ import {
 } from "discord.js";
 import { answerInTime, DEFER_AFTER_MS } from "../answer-in-time.ts";
 import { currencyChoices } from "../currency-choices.ts";
-import { dispatchPoints } from "../dispatch-points.ts";
+import { dispatchPoints, type GroupOptions } from "../dispatch-points.ts";
 import type { PointsRequest } from "../points-request.ts";
 import { internalErrorReply, renderEmbed } from "../render-embed.ts";
 
@@ -58,11 +58,58 @@ export const data = new SlashCommandBuilder()
   .setName("points")
   .setDescription("Give, take, tip and check points")
   .setContexts(InteractionContextType.Guild)
-  .addSubcommand((s) => moving(s, "give", "Give points to a member (managers)", "Who gets the points"))
+  .addSubcommand((s) =>
+    moving(
+      s,
+      "give",
+      "Give points to a member or every member of a role (managers)",
+      "Who gets the points",
+    ).addRoleOption((o) =>
+      o.setName("role").setDescription("Instead of user: every member of this role (bots left out)"),
+    ),
+  )
   .addSubcommand((s) => moving(s, "take", "Take points from a member (managers)", "Who loses the points"))
   .addSubcommand((s) => moving(s, "tip", "Give some of your own points to a member", "Who gets your points"))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("thank")
+        .setDescription("Give points from your allowance (not your balance)")
+        .addUserOption((o) => o.setName("user").setDescription("Whom to thank").setRequired(true))
+        .addIntegerOption((o) =>
+          o
+            .setName("amount")
+            .setDescription("How many (1 when empty)")
+            .setMinValue(1)
+            .setMaxValue(Number.MAX_SAFE_INTEGER),
+        )
+        .addStringOption((o) =>
+          o.setName("reason").setDescription("Why (shown in the reply)").setMaxLength(MAX_REASON),
+        ),
+    ),
+  )
+  .addSubcommand((s) =>
+    withCurrency(s.setName("allowance").setDescription("What you have left to give, and when it refills")),
+  )
   .addSubcommand((s) => about(s, "balance", "Show a balance"))
-  .addSubcommand((s) => withCurrency(s.setName("leaderboard").setDescription("Show the top holders")))
+  .addSubcommand((s) =>
+    withCurrency(
+      s
+        .setName("leaderboard")
+        .setDescription("Show the top holders, or who received the most today, this week or this month")
+        .addStringOption((o) =>
+          o
+            .setName("period")
+            .setDescription("Rank by what was received in this period (all: by balance)")
+            .addChoices(
+              { name: "today", value: "day" },
+              { name: "this week", value: "week" },
+              { name: "this month", value: "month" },
+              { name: "all time (balance)", value: "all" },
+            ),
+        ),
+    ),
+  )
   .addSubcommand((s) => about(s, "history", "Show recent changes to a balance"))
   .addSubcommand((s) =>
     s
@@ -88,6 +135,7 @@ export const data = new SlashCommandBuilder()
 
 export interface ExecuteOptions {
   core: BalanceService;
+  group?: GroupOptions | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
   /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
@@ -96,10 +144,12 @@ export interface ExecuteOptions {
 
 /** Answers a `/points` interaction from the gateway, deferring first when the work runs long. */
 export async function execute(interaction: ChatInputCommandInteraction, options: ExecuteOptions): Promise<void> {
-  const work = dispatchPoints(options.core, fromGateway(interaction), options).catch((error: unknown) => {
-    options.onError?.(error);
-    return internalErrorReply;
-  });
+  const work = dispatchPoints(options.core, fromGateway(interaction), options.group, options).catch(
+    (error: unknown) => {
+      options.onError?.(error);
+      return internalErrorReply;
+    },
+  );
   const first = await answerInTime(work, options.deferAfterMs ?? DEFER_AFTER_MS);
   if (first.done) {
     const reply = first.value;
@@ -136,6 +186,9 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
   // Uncached guilds give the raw API member (roles as ids); cached ones a GuildMember.
   const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   const user = interaction.options.getUser("user");
+  const role = interaction.options.getRole("role");
+  const target = interaction.options.getMember("user");
+  const joined = !target ? undefined : "joined_at" in target ? target.joined_at : target.joinedAt?.toISOString();
   return {
     interactionId: interaction.id,
     guildId: interaction.guildId,
@@ -147,11 +200,14 @@ function fromGateway(interaction: ChatInputCommandInteraction): PointsRequest {
     },
     subcommand: interaction.options.getSubcommand(),
     user: user ? { id: user.id, bot: user.bot, displayName: user.globalName ?? user.username } : undefined,
+    userJoinedAt: joined ?? undefined,
     amount: interaction.options.getInteger("amount") ?? undefined,
     to: interaction.options.getString("to") ?? undefined,
+    role: role ? { id: role.id, name: role.name } : undefined,
     reason: interaction.options.getString("reason") ?? undefined,
     currency: interaction.options.getString("currency") ?? undefined,
     entry: interaction.options.getString("entry") ?? undefined,
     code: interaction.options.getString("code") ?? undefined,
+    period: interaction.options.getString("period") ?? undefined,
   };
 }

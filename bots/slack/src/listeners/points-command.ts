@@ -1,9 +1,17 @@
 import type { App, SlashCommand } from "@slack/bolt";
-import { neutralizeMentions, parsePointsText, type Reply, runPointsCommand, type Target } from "@tally/bot-commands";
+import {
+  DEFAULT_BULK_MAX,
+  neutralizeMentions,
+  parsePointsText,
+  type Reply,
+  runPointsCommand,
+  type Target,
+} from "@tally/bot-commands";
 import type { BalanceService } from "@tally/core";
 import { quietMentions } from "../quiet-mentions.ts";
 import { renderReply } from "../render-reply.ts";
 import { cachedSlackUsers, type SlackUserLookup, USER_CACHE_MS } from "../slack-users.ts";
+import { usergroupMembers } from "../usergroup-members.ts";
 
 export interface PointsCommandOptions {
   core: BalanceService;
@@ -11,6 +19,8 @@ export interface PointsCommandOptions {
   adminUserIds: readonly string[];
   /** How long a `users.info` answer is reused (default a minute). */
   userCacheMs?: number | undefined;
+  /** TALLY_BULK_MAX: most members one user-group give may reach. */
+  bulkMax?: number | undefined;
   /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
   publicUrl?: string | undefined;
 }
@@ -73,6 +83,15 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     (binding.settings.managerUserIds ?? []).includes(command.user_id) ||
     (invoker?.isAdmin ?? false);
   const displayName = invoker?.displayName ?? command.user_name;
+  const bulkMax = options.bulkMax ?? DEFAULT_BULK_MAX;
+  let groupMembers: string[] | undefined;
+  if ("target" in cmd && cmd.target?.kind === "group" && cmd.name === "give" && isManager) {
+    const listed = await usergroupMembers(slack.client, slack.lookupUser, slack.logger, cmd.target.id, bulkMax);
+    if ("error" in listed) {
+      return { visibility: "ephemeral", kind: "error", title: "Cannot list that user group", lines: [listed.error] };
+    }
+    groupMembers = listed.members;
+  }
   const reply = await runPointsCommand(options.core, {
     platform: "slack",
     realmId: binding.realmId,
@@ -80,10 +99,13 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     // Slack redelivers a command with the same trigger_id: it must apply once.
     idempotencyKey: `slack:${command.trigger_id}`,
     command: cmd,
+    ...(groupMembers ? { groupMembers } : {}),
+    bulkMax,
     publicUrl: options.publicUrl,
   });
   const recipient =
-    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip") && cmd.target.kind === "member"
+    (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip" || cmd.name === "thank") &&
+    cmd.target.kind === "member"
       ? cmd.target.id
       : undefined;
   return quietMentions(reply, recipient, async (id) => {

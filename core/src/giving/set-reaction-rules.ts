@@ -1,0 +1,50 @@
+import type { BotPlatform, Database, ReactionRule } from "@tally/db";
+import { bindBot, bindingFor } from "../admin/bot-bindings.ts";
+import { TallyError } from "../errors.ts";
+
+const MAX_RULES = 50;
+
+/** Throws VALIDATION naming the rule that is wrong; returns the rules with Slack's `:colons:` dropped. */
+export function checkReactionRules(rules: ReactionRule[]): ReactionRule[] {
+  if (rules.length > MAX_RULES) throw new TallyError("VALIDATION", `reactions: at most ${MAX_RULES} emoji.`);
+  const seen = new Set<string>();
+  return rules.map((rule, i) => {
+    const emoji = rule.emoji.trim().replace(/^:(.+):$/, "$1");
+    if (!emoji || emoji.length > 100 || /\s/.test(emoji)) {
+      throw new TallyError(
+        "VALIDATION",
+        `reactions[${i}].emoji must be one emoji name or character, not "${rule.emoji}".`,
+      );
+    }
+    if (!Number.isFinite(rule.amount) || rule.amount <= 0 || rule.amount > Number.MAX_SAFE_INTEGER) {
+      throw new TallyError("VALIDATION", `reactions[${i}].amount must be a positive number.`);
+    }
+    if (seen.has(emoji)) throw new TallyError("VALIDATION", `reactions[${i}].emoji "${emoji}" is listed twice.`);
+    seen.add(emoji);
+    return { emoji, amount: rule.amount, ...(rule.currencyId ? { currencyId: rule.currencyId } : {}) };
+  });
+}
+
+/**
+ * Sets which emoji give points in a guild or team, keeping its other settings. Only the realm the guild or team is
+ * bound to (the bootstrap realm while unbound) may change them, so one realm cannot take another's server over.
+ */
+export async function setReactionRules(
+  db: Database,
+  input: { platform: BotPlatform; externalId: string; realmId: string; reactions: ReactionRule[] },
+) {
+  const current = await bindingFor(db, input.platform, input.externalId);
+  if (current.realmId !== input.realmId) {
+    throw new TallyError(
+      "FORBIDDEN",
+      `That ${input.platform === "discord" ? "server" : "workspace"} is bound to another realm.`,
+    );
+  }
+  const reactions = checkReactionRules(input.reactions);
+  return bindBot(db, {
+    platform: input.platform,
+    externalId: input.externalId,
+    realmId: input.realmId,
+    settings: { ...current.settings, reactions },
+  });
+}
