@@ -275,6 +275,27 @@ describe("overview", () => {
   });
 });
 
+describe("leaderboard", () => {
+  it("ranks balances, or what was received in a period, and names a bad period", async () => {
+    for (const name of ["ada", "bob"]) await h.core.createUser(ctx(), { userId: name, name });
+    await h.core.adjust(ctx(), { subject: user("ada"), amount: 50 });
+    await h.core.adjust(ctx(), { subject: user("bob"), amount: 20 });
+    await h.core.adjust(ctx(), { subject: user("ada"), amount: -45 });
+    const web = new WebClient(h.url);
+    await web.logIn(BOOTSTRAP_KEY);
+    const names = (text: string) =>
+      [...text.matchAll(/<a href="\/dashboard\/members\/\w+">(\w+)<\/a>/g)].map((m) => m[1]);
+    expect(names((await web.get("/dashboard/leaderboard")).text)).toEqual(["bob", "ada"]);
+    expect(names((await web.get("/dashboard/leaderboard?period=all")).text)).toEqual(["bob", "ada"]);
+    const week = await web.get("/dashboard/leaderboard?period=week");
+    expect(week.text).toContain('<option value="week" selected>this week (received)</option>');
+    expect(names(week.text).sort()).toEqual(["ada", "bob"]);
+    const bad = await web.get("/dashboard/leaderboard?period=year");
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("period: use one of");
+  });
+});
+
 describe("realm time zone", () => {
   it("shows times and per-day counts in the realm's time zone", async () => {
     await h.t.db.update(realms).set({ timezone: "Asia/Tokyo" }).where(eq(realms.id, "default"));
