@@ -22,6 +22,7 @@ COPY bots/commands/package.json bots/commands/
 COPY bots/discord/package.json bots/discord/
 COPY bots/slack/package.json bots/slack/
 COPY test/package.json test/
+COPY web/package.json web/
 # Only the root package's production dependencies: everything else is inside the bundle.
 RUN pnpm install --prod --frozen-lockfile --filter tally
 

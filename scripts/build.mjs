@@ -1,6 +1,7 @@
 // `pnpm build [outdir]`: bundles the three entry points into dist/ (or outdir) for plain `node`: no tsx, no
 // devDependencies.
-import { cpSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -52,6 +53,12 @@ await build({
   },
   logLevel: "warning",
 });
+// The dashboard's stylesheet, chart script and uPlot, where web/src/serve-assets.ts looks first.
+mkdirSync(`${dist}/web-assets`, { recursive: true });
+for (const name of ["dashboard.css", "dashboard.js"]) cpSync(`${root}web/assets/${name}`, `${dist}/web-assets/${name}`);
+for (const name of ["uPlot.iife.min.js", "uPlot.min.css"]) {
+  cpSync(createRequire(`${root}web/package.json`).resolve(`uplot/dist/${name}`), `${dist}/web-assets/${name}`);
+}
 // Beside the bundle, where openDatabase looks first.
 cpSync(`${root}db/migrations`, `${dist}/migrations`, { recursive: true });
 console.log("Built dist/main.js (the server), dist/tally.js (the CLI), dist/discord-bot.js (the standalone bot)");

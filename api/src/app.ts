@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import rateLimit, { type RateLimitPluginOptions } from "@fastify/rate-limit";
 import { type BalanceService, inRequestScope } from "@tally/core";
+import { type DashboardOptions, registerDashboard } from "@tally/web";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler } from "fastify-type-provider-zod";
 import { type AuthLimits, registerAuth } from "./plugins/auth.ts";
@@ -44,6 +45,10 @@ export interface AppDeps {
   slackEvents?: RawHandler | undefined;
   /** Throws when the database is unreachable (for /readyz). */
   ready?: () => Promise<void>;
+  /** The web dashboard under /dashboard (main.ts mounts it; `now` lets tests move the clock). */
+  dashboard?: Omit<DashboardOptions, "core"> | undefined;
+  /** TALLY_TRUST_PROXY: take the client address and https from X-Forwarded-* (behind a reverse proxy). */
+  trustProxy?: boolean | undefined;
   /** TALLY_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target loopback and private addresses (default true). */
   webhookAllowPrivate?: boolean;
 }
@@ -65,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    trustProxy: deps.trustProxy ?? false,
     return503OnClosing: false, // the error handler answers 503 while closing, in the route's dialect
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -117,5 +123,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmSettingsRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
+  if (deps.dashboard) await registerDashboard(app, { core: deps.core, ...deps.dashboard });
   return app;
 }

@@ -79,6 +79,13 @@ export const envSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  /** The base of links sent in chat (`/points dashboard`); http://HOST:PORT when unset. */
+  TALLY_PUBLIC_URL: url("TALLY_PUBLIC_URL"),
+  /** Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, and Secure cookies over https). */
+  TALLY_TRUST_PROXY: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     );
   }
 
-  const doors = ["REST API"];
+  const doors = ["REST API", "dashboard (/dashboard)"];
+  const publicUrl = env.TALLY_PUBLIC_URL ?? `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`;
   // Each bot's library is loaded only when its door is configured.
   const discordBot = env.DISCORD_PUBLIC_KEY || env.DISCORD_TOKEN ? await import("@tally/discord-bot") : undefined;
   const discordInteractions = env.DISCORD_PUBLIC_KEY
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
         core,
         publicKey: env.DISCORD_PUBLIC_KEY,
         apiUrl: env.DISCORD_API_URL,
+        publicUrl,
       })
     : undefined;
   if (discordInteractions) doors.push("Discord interactions (POST /discord/interactions)");
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
         adminUserIds: env.SLACK_ADMIN_USER_IDS,
         bulkMax: env.TALLY_BULK_MAX,
         logger: boltLogger(logger.child({ door: "slack" })),
+        publicUrl,
       })
     : undefined;
 
@@ -106,6 +109,8 @@ async function main(): Promise<void> {
         (error: unknown) => logger.error({ err: error }, "cannot listen for API key revocations"),
       );
     },
+    dashboard: {},
+    trustProxy: env.TALLY_TRUST_PROXY,
   });
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
         onShard: ({ shard, count, state }) => say.info(`Discord shard ${shard} of ${count} ${state}`),
         membersIntent: env.DISCORD_MEMBERS_INTENT,
         bulkMax: env.TALLY_BULK_MAX,
+        publicUrl,
         onError: (error) => logger.error({ door: "discord", err: error }, "Discord interaction failed"),
       })
       .catch((error: unknown) => {

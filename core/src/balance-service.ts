@@ -30,6 +30,15 @@ import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/rea
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
+import {
+  createSignInLink,
+  type DashboardIdentity,
+  endSession,
+  openSession,
+  pruneSignIns,
+  readSession,
+  redeemSignInLink,
+} from "./dashboard/sign-in-links.ts";
 import { isTallyError, TallyError } from "./errors.ts";
 import { allowanceLeft } from "./giving/allowance-left.ts";
 import { type GiftRequest, giveGift } from "./giving/give-gift.ts";
@@ -62,9 +71,12 @@ import { redeemLinkCode } from "./link-codes/redeem-link-code.ts";
 import { createObservers } from "./observe.ts";
 import { auditLedger } from "./queries/audit-ledger.ts";
 import { describeAccount } from "./queries/describe-account.ts";
+import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
+import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
+import { summarizeRealm } from "./queries/summarize-realm.ts";
 import { noteWrite, readHandle } from "./read-routing.ts";
 
 export interface AdjustRequest {
@@ -588,6 +600,25 @@ export function createBalanceService(
     setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
+
+    /** Sign-in links and sessions of the web dashboard, and the reads its pages make. */
+    dashboard: {
+      /** A one-time link token for a manager (10 minutes); expired links and idle sessions are pruned first. */
+      async createSignInLink(who: DashboardIdentity, now?: Date) {
+        await pruneSignIns(db, now);
+        return createSignInLink(db, who, now);
+      },
+      redeemSignInLink: (token: string, now?: Date) => redeemSignInLink(db, token, now),
+      openSession: (who: DashboardIdentity, now?: Date) => openSession(db, who, now),
+      readSession: (id: string, now?: Date) => readSession(db, id, now),
+      endSession: (id: string) => endSession(db, id),
+      summarize: (realmId: string, currencyId: string, options?: { now?: Date; timeZone?: string }) =>
+        summarizeRealm(db, realmId, currencyId, options),
+      searchLedger: (realmId: string, filter: LedgerFilter, page?: { cursor?: string; limit?: number }) =>
+        searchLedger(db, realmId, filter, page),
+      describeMember: (realmId: string, accountId: string) => describeMember(db, realmId, accountId),
+      balanceOverTime: (accountId: string, currencyId: string) => balanceOverTime(db, accountId, currencyId),
+    },
 
     /** Also forgets cached currencies: bootstrapping may just have (re)created the realm's default one. */
     async ensureBootstrap(options?: { apiKey?: string | undefined }) {

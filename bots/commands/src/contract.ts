@@ -34,6 +34,8 @@ export type PointsCommand =
   | { name: "link"; code?: string }
   /** The invoker's account: identities on every platform and balances. */
   | { name: "whoami" }
+  /** A private one-time sign-in link to the web dashboard (managers). */
+  | { name: "dashboard" }
   | { name: "help" };
 
 export interface Invocation {
@@ -50,6 +52,8 @@ export interface Invocation {
   groupMembers?: readonly string[];
   /** Most members one group give may reach (TALLY_BULK_MAX); 1,000 when unset. */
   bulkMax?: number;
+  /** TALLY_PUBLIC_URL: where the dashboard is served; `/points dashboard` says it is off without it. */
+  publicUrl?: string | undefined;
 }
 
 /** What to show; platforms render it. Errors and refusals are always ephemeral. */

@@ -20,6 +20,7 @@ export function helpText(platform: Invocation["platform"] = "discord"): string {
     `**/points undo [entry-id]** — reverse an entry (${managers}); without an id, your own last give, take or tip`,
     "**/points link [code]** — without a code: a private one-time code (10 minutes); typed with the code on your other platform: joins both accounts into one",
     "**/points whoami** — your identities on every platform and your balances",
+    `**/points dashboard** — a private one-time link to the web dashboard (${managers})`,
     "**/points help** — this text",
     "Linking is one-way: there is no /points unlink.",
     `Instead of a mention, a target can be ${platform === "discord" ? "given with the to: option as " : ""}slack:<user id>, discord:<id>, email:<address> or user:<user_id>.${

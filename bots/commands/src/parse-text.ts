@@ -18,6 +18,7 @@ export const USAGE: Record<Exclude<PointsCommand["name"], "help">, string> = {
   allowance: "/points allowance",
   link: "/points link [code]",
   whoami: "/points whoami",
+  dashboard: "/points dashboard",
 };
 
 const SUBCOMMANDS = [
@@ -32,6 +33,7 @@ const SUBCOMMANDS = [
   "undo",
   "link",
   "whoami",
+  "dashboard",
   "help",
 ] as const;
 const TARGET_FORMS = "a mention like @ada, or slack:<user id>, discord:<id>, email:<address>, user:<user_id>";
@@ -132,6 +134,9 @@ export function parsePointsText(text: string): Parsed {
       }
       return { name, period, ...withCurrency };
     }
+    case "dashboard":
+      if (args.length > 0 || currencyId) return { error: `\`${USAGE.dashboard}\` takes nothing after it.` };
+      return { name };
     case "undo": {
       if (currencyId) return { error: "`/points undo` takes no --currency: an entry has its own." };
       if (args.length > 1) return { error: `Too many words: \`${USAGE.undo}\` takes at most one entry id.` };

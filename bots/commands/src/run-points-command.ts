@@ -8,6 +8,7 @@ import {
 } from "@tally/core";
 import { checkTransfer, refuse, refuseNonManager } from "./check-transfer.ts";
 import type { Invocation, PointsCommand, Reply, Target } from "./contract.ts";
+import { dashboardLink } from "./dashboard-link.ts";
 import { describeError, type ErrorSituation, unavailableReply } from "./describe-error.ts";
 import { quantity, typedQuantity, unitName } from "./format-quantity.ts";
 import { giveToGroup } from "./give-to-group.ts";
@@ -72,6 +73,8 @@ async function answer(core: BalanceService, inv: Invocation): Promise<Reply> {
         return await linkIdentity(core, inv, command.code);
       case "whoami":
         return await whoami(core, inv);
+      case "dashboard":
+        return await dashboardLink(core, inv);
       case "help":
         return {
           visibility: "ephemeral",

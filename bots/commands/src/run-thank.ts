@@ -92,7 +92,7 @@ export async function allowance(core: BalanceService, inv: Invocation, currencyI
     ],
     fields: [
       { name: "Left", value: quantity(state.remaining, cur) },
-      { name: "Per " + state.period, value: quantity(state.amount, cur) },
+      { name: `Per ${state.period}`, value: quantity(state.amount, cur) },
       { name: "Refills", value: formatWhen(inv.platform, state.resetsAt) },
     ],
   };

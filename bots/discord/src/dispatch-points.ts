@@ -29,6 +29,7 @@ export async function dispatchPoints(
   core: BalanceService,
   request: PointsRequest,
   group: GroupOptions = {},
+  links: { publicUrl?: string | undefined } = {},
 ): Promise<Reply> {
   if (!request.guildId) {
     return fail("Use /points in a server", "Points belong to a server's realm, so /points does not work in DMs.");
@@ -48,6 +49,7 @@ export async function dispatchPoints(
     command,
     ...(request.userJoinedAt ? { targetJoinedAt: new Date(request.userJoinedAt) } : {}),
     ...(group.bulkMax ? { bulkMax: group.bulkMax } : {}),
+    publicUrl: links.publicUrl,
   };
   if (command.name === "give" && command.target.kind === "group" && invocation.invoker.isManager) {
     if (!group.listRoleMembers) return fail("Role gives are off", MEMBERS_INTENT_HELP);
@@ -119,6 +121,7 @@ function toCommand(request: PointsRequest): PointsCommand | { error: string } {
     case "link":
       return request.code?.trim() ? { name, code: request.code.trim() } : { name };
     case "whoami":
+    case "dashboard":
     case "help":
       return { name };
     default:

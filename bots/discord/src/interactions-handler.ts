@@ -29,6 +29,8 @@ export interface InteractionsHandlerOptions {
   apiUrl?: string | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 const json = (status: number, body: unknown): RawHttpResponse => ({
@@ -78,7 +80,7 @@ export function createDiscordInteractionsHandler(
   };
 
   async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<RawHttpResponse> {
-    const work = dispatchPoints(options.core, readApiInteraction(interaction)).catch((error: unknown) => {
+    const work = dispatchPoints(options.core, readApiInteraction(interaction), {}, options).catch((error: unknown) => {
       onError(error);
       return internalErrorReply;
     });

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   shards?: { ids: number[]; count: number } | undefined;
   /** Told what each reaction event did (tests wait on it; a process could log it). */
   onReaction?: ((outcome: ReactionOutcome, packet: ReactionPacket) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -48,7 +50,13 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
   const answer = async (interaction: Interaction) => {
     try {
       if (interaction.isChatInputCommand() && interaction.commandName === "points") {
-        await execute(interaction, { core: options.core, deferAfterMs: options.deferAfterMs, onError, group });
+        await execute(interaction, {
+          core: options.core,
+          deferAfterMs: options.deferAfterMs,
+          onError,
+          group,
+          publicUrl: options.publicUrl,
+        });
       } else if (interaction.isAutocomplete() && interaction.commandName === "points") {
         await autocomplete(interaction, options.core);
       }

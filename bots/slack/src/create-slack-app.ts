@@ -28,6 +28,8 @@ export interface SlackAppOptions {
   logger?: Logger | undefined;
   /** Told what each reaction event did. */
   onReaction?: ((outcome: ReactionOutcome) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 export interface SlackApp {
@@ -87,6 +89,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     adminUserIds: options.adminUserIds ?? [],
     userCacheMs: options.userCacheMs,
     bulkMax: options.bulkMax,
+    publicUrl: options.publicUrl,
   });
   registerReactionEvents(app, {
     core: options.core,

@@ -2,6 +2,7 @@ import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { toMajor } from "../amounts.ts";
 import { TallyError } from "../errors.ts";
+import { type LedgerFilter, ledgerConditions } from "../queries/search-ledger.ts";
 import { decimal, type ExportFormat, formatRows } from "./format-rows.ts";
 
 /** The columns of a transactions export, in order (DESIGN §7: one row per ledger entry). */
@@ -25,13 +26,8 @@ export const transactionColumns = [
   "reverses_entry_id",
 ] as const;
 
-export interface TransactionFilter {
-  currencyId?: string | undefined;
-  /** Inclusive lower bound on created_at. */
-  from?: Date | undefined;
-  /** Exclusive upper bound on created_at. */
-  to?: Date | undefined;
-}
+/** Currency and date range (the REST route), and the dashboard's ledger explorer filters. */
+export type TransactionFilter = LedgerFilter;
 
 interface Row {
   id: string;
@@ -68,6 +64,7 @@ export async function* transactionRows(
   filter: TransactionFilter = {},
 ): AsyncGenerator<TransactionRow> {
   let after = "0";
+  const conditions = ledgerConditions(realmId, filter);
   // Reversals (reverses_entry_id) come with a later migration; the column is read when the database has it.
   const [column] = await queryRows<{ ok: boolean }>(
     db,
@@ -84,11 +81,8 @@ export async function* transactionRows(
           e.initiator_id, e.via, ${reverses} AS reverses_entry_id
         FROM (
           -- the page is cut before the joins, so each batch costs the same however stale the statistics are
-          SELECT * FROM ledger_entries WHERE realm_id = ${realmId} AND id > ${after}::bigint
-            ${filter.currencyId ? sql`AND currency_id = ${filter.currencyId}` : sql``}
-            ${filter.from ? sql`AND created_at >= ${filter.from.toISOString()}::timestamptz` : sql``}
-            ${filter.to ? sql`AND created_at < ${filter.to.toISOString()}::timestamptz` : sql``}
-          ORDER BY id LIMIT ${BATCH}
+          SELECT * FROM ledger_entries e WHERE ${conditions} AND e.id > ${after}::bigint
+          ORDER BY e.id LIMIT ${BATCH}
         ) e
         JOIN currencies cur ON cur.id = e.currency_id
         LEFT JOIN accounts a ON a.id = e.account_id

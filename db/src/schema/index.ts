@@ -4,6 +4,7 @@ export * from "./balances.ts";
 export * from "./bot-bindings.ts";
 export * from "./credentials.ts";
 export * from "./currencies.ts";
+export * from "./dashboard.ts";
 export * from "./giving.ts";
 export * from "./idempotency-keys.ts";
 export * from "./ledger-entries.ts";

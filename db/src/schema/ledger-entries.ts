@@ -5,7 +5,7 @@ export const entryKinds = ["adjust", "transfer", "link", "import", "reversal", "
 export type EntryKind = (typeof entryKinds)[number];
 export const initiatorTypes = ["api_key", "discord", "slack", "cli"] as const;
 export type InitiatorType = (typeof initiatorTypes)[number];
-export const vias = ["api", "discord", "slack", "cli"] as const;
+export const vias = ["api", "discord", "slack", "cli", "dashboard"] as const;
 export type Via = (typeof vias)[number];
 
 /** Append-only: rows are never updated or deleted; a correction is a new entry. */

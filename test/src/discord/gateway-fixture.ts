@@ -18,7 +18,7 @@ export interface GatewayFixture {
 /** A local Discord with the real discord.js client logged in to it through Tally's gateway entry point. */
 export async function startGatewayFixture(
   core: BalanceService,
-  options: { deferAfterMs?: number; membersIntent?: boolean; bulkMax?: number } = {},
+  options: { deferAfterMs?: number; membersIntent?: boolean; bulkMax?: number; publicUrl?: string } = {},
 ): Promise<GatewayFixture> {
   const discord = await startLocalDiscord();
   const errors: unknown[] = [];
@@ -31,6 +31,7 @@ export async function startGatewayFixture(
     apiUrl: discord.apiUrl,
     rest: { retries: 0 },
     deferAfterMs: options.deferAfterMs,
+    publicUrl: options.publicUrl,
     membersIntent: options.membersIntent,
     bulkMax: options.bulkMax,
     onError: (error) => {

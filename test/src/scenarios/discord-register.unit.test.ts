@@ -36,6 +36,7 @@ describe("registerCommands (pnpm tally discord register)", () => {
       "undo",
       "link",
       "whoami",
+      "dashboard",
       "help",
     ]);
     // The amount of a thank is optional (1): everything else as in give.

@@ -128,6 +128,9 @@ export const data = new SlashCommandBuilder()
       ),
   )
   .addSubcommand((s) => s.setName("whoami").setDescription("Your identities on every platform and your balances"))
+  .addSubcommand((s) =>
+    s.setName("dashboard").setDescription("A private one-time link to the web dashboard (managers)"),
+  )
   .addSubcommand((s) => s.setName("help").setDescription("How /points works"));
 
 export interface ExecuteOptions {
@@ -135,14 +138,18 @@ export interface ExecuteOptions {
   group?: GroupOptions | undefined;
   deferAfterMs?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /** Answers a `/points` interaction from the gateway, deferring first when the work runs long. */
 export async function execute(interaction: ChatInputCommandInteraction, options: ExecuteOptions): Promise<void> {
-  const work = dispatchPoints(options.core, fromGateway(interaction), options.group).catch((error: unknown) => {
-    options.onError?.(error);
-    return internalErrorReply;
-  });
+  const work = dispatchPoints(options.core, fromGateway(interaction), options.group, options).catch(
+    (error: unknown) => {
+      options.onError?.(error);
+      return internalErrorReply;
+    },
+  );
   const first = await answerInTime(work, options.deferAfterMs ?? DEFER_AFTER_MS);
   if (first.done) {
     const reply = first.value;

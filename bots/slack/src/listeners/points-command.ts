@@ -21,6 +21,8 @@ export interface PointsCommandOptions {
   userCacheMs?: number | undefined;
   /** TALLY_BULK_MAX: most members one user-group give may reach. */
   bulkMax?: number | undefined;
+  /** TALLY_PUBLIC_URL, the base of the links `/points dashboard` sends. */
+  publicUrl?: string | undefined;
 }
 
 /** `/points …`: ack at once (Slack gives up after 3 s), then do the work, then answer through `respond()`. */
@@ -99,6 +101,7 @@ async function answer(command: SlashCommand, slack: SlackContext, options: Point
     command: cmd,
     ...(groupMembers ? { groupMembers } : {}),
     bulkMax,
+    publicUrl: options.publicUrl,
   });
   const recipient =
     (cmd.name === "give" || cmd.name === "take" || cmd.name === "tip" || cmd.name === "thank") &&

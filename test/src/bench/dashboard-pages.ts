@@ -1,0 +1,108 @@
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildApp } from "@tally/api";
+import { createBalanceService } from "@tally/core";
+import { openDatabase, queryRows } from "@tally/db";
+import { sql } from "drizzle-orm";
+import { startThrowawayPostgres } from "../setup/throwaway-postgres.ts";
+import { WebClient } from "../web-client.ts";
+
+/**
+ * `pnpm bench:dashboard` (run it under `flock /tmp/tally-bench.lock`): every dashboard page against a realm with
+ * 100,000 ledger entries over 1,000 members and 30 days, on PostgreSQL. Each page is fetched 5 times to warm up, then
+ * 20 times; the time is the whole response on loopback (server time plus a local round trip). Goal: < 200 ms each.
+ */
+const ENTRIES = 100_000;
+const MEMBERS = 1_000;
+const SAMPLES = 20;
+const KEY = "tly_dashboard_bench_key_01234";
+const GOAL_MS = 200;
+
+const pg = await startThrowawayPostgres();
+const database = await openDatabase({ url: pg.url });
+try {
+  const core = createBalanceService(database.db);
+  await core.ensureBootstrap({ apiKey: KEY });
+  const cur = await core.currency("default");
+  const started = performance.now();
+  await database.db.execute(sql`INSERT INTO accounts (id, realm_id, kind, user_id, name)
+    SELECT 'acct' || g, 'default', 'member', 'user' || g, 'Member ' || g FROM generate_series(1, ${MEMBERS}) g`);
+  await database.db.execute(sql`INSERT INTO credentials (id, realm_id, type, source, value, account_id)
+    SELECT 'cred' || g, 'default', 'discord-id', '', (100000000000000000 + g)::text, 'acct' || g
+    FROM generate_series(1, ${MEMBERS}) g`);
+  // Entries 25 s apart ending now (about 29 days), each member's balance_after the running sum of its deltas.
+  await database.db.execute(sql`INSERT INTO ledger_entries (realm_id, currency_id, account_id, delta, balance_after,
+      kind, initiator_type, initiator_id, via, credential_id, created_at)
+    SELECT 'default', ${cur.id}, 'acct' || m, d, sum(d) OVER (PARTITION BY m ORDER BY g), 'adjust', 'discord',
+      (200000000000000000 + g % 7)::text, 'discord', 'cred' || m, now() - (${ENTRIES} - g) * interval '25 seconds'
+    FROM (SELECT g, g % ${MEMBERS} + 1 AS m, g % 10 + 1 AS d FROM generate_series(1, ${ENTRIES}) g) s ORDER BY g`);
+  await database.db.execute(sql`INSERT INTO balances (account_id, currency_id, realm_id, balance)
+    SELECT account_id, currency_id, realm_id, sum(delta) FROM ledger_entries GROUP BY 1, 2, 3`);
+  await database.db.execute(sql`ANALYZE`);
+  const [count] = await queryRows<{ n: string }>(database.db, sql`SELECT count(*)::text AS n FROM ledger_entries`);
+  console.log(`Seeded ${count?.n} entries in ${Math.round(performance.now() - started)} ms`);
+
+  const app = await buildApp({ core, dashboard: {}, rateLimit: false });
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  const web = new WebClient(url);
+  await web.logIn(KEY);
+  const pages: [string, string][] = [
+    ["overview", "/dashboard"],
+    ["leaderboard", "/dashboard/leaderboard"],
+    ["ledger", "/dashboard/ledger"],
+    ["ledger, page 100", `/dashboard/ledger?cursor=${ENTRIES - 50 * 100}`],
+    ["ledger by member", "/dashboard/ledger?member=user500"],
+    ["ledger by credential", "/dashboard/ledger?credential=discord:100000000000000500"],
+    ["ledger by initiator and day", "/dashboard/ledger?initiator=200000000000000003&from=2020-01-01"],
+    ["ledger, kind with no match", "/dashboard/ledger?kind=reversal"],
+    ["member", "/dashboard/members/acct500"],
+    ["reverse confirmation", "/dashboard/ledger/50000/reverse"],
+    ["currencies", "/dashboard/currencies"],
+    ["API keys", "/dashboard/keys"],
+  ];
+  const rows: string[] = [];
+  let worst = 0;
+  // The overview caches its summary for 10 s: time the first, uncached, view on its own.
+  const cold = performance.now();
+  await web.get("/dashboard");
+  const coldMs = performance.now() - cold;
+  rows.push(`| overview, summary not cached (first view) | \`/dashboard\` | ${coldMs.toFixed(1)} | |`);
+  console.log(`${"overview, cold".padEnd(30)} ${coldMs.toFixed(1)} ms`);
+  for (const [name, path] of pages) {
+    const times: number[] = [];
+    for (let i = 0; i < 5 + SAMPLES; i++) {
+      const t0 = performance.now();
+      const answer = await web.get(path);
+      const ms = performance.now() - t0;
+      if (answer.status !== 200) throw new Error(`${name}: ${answer.status} ${answer.text.slice(0, 300)}`);
+      if (i >= 5) times.push(ms);
+    }
+    times.sort((a, b) => a - b);
+    const p50 = times[Math.floor(SAMPLES / 2)] ?? 0;
+    const max = times.at(-1) ?? 0;
+    worst = Math.max(worst, p50);
+    rows.push(`| ${name} | \`${path}\` | ${p50.toFixed(1)} | ${max.toFixed(1)} |`);
+    console.log(`${name.padEnd(30)} p50 ${p50.toFixed(1)} ms  max ${max.toFixed(1)} ms`);
+  }
+  await app.close();
+  const report = [
+    "# Dashboard page times",
+    "",
+    `\`pnpm bench:dashboard\` on ${new Date().toISOString().slice(0, 10)}: PostgreSQL, one realm with ${ENTRIES.toLocaleString("en")} entries over ${MEMBERS} members and ~29 days; ${SAMPLES} requests per page after 5 to warm up, whole response on loopback.`,
+    "",
+    "| page | path | p50 ms | max ms |",
+    "|---|---|---:|---:|",
+    ...rows,
+    "",
+    `Slowest median: ${worst.toFixed(1)} ms (goal: under ${GOAL_MS} ms).`,
+    "",
+  ].join("\n");
+  writeFileSync(fileURLToPath(new URL("../../../bench/dashboard.md", import.meta.url)), report);
+  if (worst >= GOAL_MS) {
+    console.error(`A page took ${worst.toFixed(1)} ms at the median (goal ${GOAL_MS} ms)`);
+    process.exitCode = 1;
+  }
+} finally {
+  await database.close();
+  pg.stop();
+}

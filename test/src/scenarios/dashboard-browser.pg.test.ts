@@ -1,0 +1,160 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
+import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
+import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
+
+// One browser for the file, pages reused: this suite runs on PostgreSQL only, because a real browser is the slow
+// part and the database behaviour under it is covered on both drivers by dashboard-sessions.test.ts.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = fileURLToPath(new URL("../../../.tmp/screenshots/", import.meta.url));
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const mod: MemberFixture = { id: "940000000000000001", username: "mod", permissions: MANAGE_GUILD | (1n << 11n) };
+const ada: MemberFixture = { id: "940000000000000002", username: "ada" };
+const EPHEMERAL = 64;
+
+let h: Harness;
+let bot: GatewayFixture;
+let browser: Browser;
+let page: Page;
+const cspErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  h = await startHarness({ dashboard: {} });
+  bot = await startGatewayFixture(h.core, { publicUrl: h.url });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) cspErrors.push(message.text());
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await bot?.stop();
+  await h?.close();
+});
+
+type Embed = { title: string; description?: string };
+const embedOf = (callback: { body: { data: { embeds: Embed[]; flags?: number } } }) =>
+  callback.body.data.embeds[0] ?? { title: "" };
+
+/** Runs axe in the page and returns the serious and critical violations, by rule and target. */
+async function seriousViolations(): Promise<string[]> {
+  await page.evaluate(AXE);
+  // Strings run in the page, where `document` and the injected `axe` live (this file is type-checked without DOM types).
+  const violations = (await page.evaluate(
+    `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)`,
+  )) as { id: string; impact: string; nodes: { target: string[] }[] }[];
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+/** Checks a page as a reviewer would: accessible, usable at 375 px, and saved as a screenshot. */
+async function review(name: string): Promise<void> {
+  expect(await seriousViolations(), name).toEqual([]);
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  // Charts redraw to the new width.
+  await expect
+    .poll(() =>
+      page.evaluate(`Math.max(0, ...[...document.querySelectorAll(".chart canvas")].map((c) => c.clientWidth))`),
+    )
+    .toBeLessThanOrEqual(375);
+  const overflow = await page.evaluate("document.documentElement.scrollWidth");
+  expect(overflow, `${name} at 375 px`).toBeLessThanOrEqual(375);
+  await page.screenshot({ path: `${SHOTS}${name}-375.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe("the dashboard in Chromium", () => {
+  it("a Discord manager asks for a link, opens it, sees their give, reverses it, and Discord shows the new balance", async () => {
+    const give = await bot.send(pointsInteraction(mod, "give", { user: ada, amount: 25, reason: "fixed the docs" }));
+    expect(embedOf(give).title).toBe("Points given");
+
+    const asked = await bot.send(pointsInteraction(mod, "dashboard"));
+    expect(asked.body.data.flags).toBe(EPHEMERAL);
+    const link = /https?:\/\/\S+\/dashboard\/sign-in\/[\w-]+/.exec(embedOf(asked).description ?? "")?.[0];
+    expect(link?.startsWith(`${h.url}/dashboard/sign-in/`)).toBe(true);
+
+    await page.goto(link ?? "");
+    await review("sign-in-link");
+    await page.getByRole("button", { name: "Open the dashboard" }).click();
+    await page.waitForURL(`${h.url}/dashboard`);
+    const recent = page.locator("section", { has: page.getByRole("heading", { name: "Recent activity" }) });
+    await expect.poll(() => recent.textContent()).toContain("fixed the docs");
+    expect(await recent.textContent()).toContain("+25 points");
+    await page.locator(".chart canvas").first().waitFor();
+    await review("overview");
+
+    await recent
+      .getByRole("link", { name: /^Reverse entry/ })
+      .first()
+      .click();
+    await page.getByRole("button", { name: /^Reverse entry #/ }).waitFor();
+    await review("reverse-confirm");
+    await page.getByLabel("Reason (optional)").fill("given by mistake");
+    await page.getByRole("button", { name: /^Reverse entry #/ }).click();
+    await page.getByText(/is undone by #\d+\. New balance: 0 points\./).waitFor();
+
+    const balance = await bot.send(pointsInteraction(mod, "balance", { user: ada }));
+    expect(embedOf(balance).description).toBe(`<@${ada.id}> has **0 points**.`);
+    expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(0n);
+    const [reversal] = (await h.core.history("default", { limit: 1 })).items;
+    expect(reversal).toMatchObject({
+      kind: "reversal",
+      via: "dashboard",
+      initiatorType: "discord",
+      initiatorId: mod.id,
+    });
+
+    // The same link again: used up.
+    await page.goto(link ?? "");
+    await page.getByRole("button", { name: "Open the dashboard" }).click();
+    await page.getByText("This sign-in link has expired or was used already.").waitFor();
+    await review("sign-in-link-used");
+  });
+
+  it("signs in with an API key and shows every page accessibly at desktop and 375 px, with little JavaScript", async () => {
+    await page.context().clearCookies();
+    await page.goto(`${h.url}/dashboard`);
+    await page.waitForURL(`${h.url}/dashboard/login`);
+    await review("login");
+    await page.getByLabel("Realm API key").fill(BOOTSTRAP_KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${h.url}/dashboard`);
+
+    const scripts = await page.evaluate(
+      `performance.getEntriesByType("resource").filter((e) => e.initiatorType === "script")
+        .reduce((sum, e) => sum + e.decodedBodySize, 0)`,
+    );
+    expect(scripts).toBeGreaterThan(0);
+    expect(scripts).toBeLessThan(100 * 1024);
+
+    const member = await h.core.balanceOf("default", discordSubject(ada.id));
+    for (const [name, path] of [
+      ["leaderboard", "/dashboard/leaderboard"],
+      ["ledger", "/dashboard/ledger"],
+      ["ledger-filtered", "/dashboard/ledger?kind=reversal"],
+      ["member", `/dashboard/members/${member.accountId}`],
+      ["currencies", "/dashboard/currencies"],
+      ["api-keys", "/dashboard/keys"],
+    ] as const) {
+      const answer = await page.goto(`${h.url}${path}`);
+      expect(answer?.status(), name).toBe(200);
+      if (name === "member") await page.locator(".chart canvas").waitFor();
+      await review(name);
+    }
+    expect(cspErrors).toEqual([]);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${h.url}/dashboard/login`);
+    await page.goto(`${h.url}/dashboard/keys`);
+    await page.waitForURL(`${h.url}/dashboard/login`);
+  });
+});

@@ -1,0 +1,1 @@
+export { type DashboardOptions, registerDashboard } from "./register-dashboard.ts";

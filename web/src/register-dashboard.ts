@@ -1,0 +1,173 @@
+import cookie from "@fastify/cookie";
+import csrf from "@fastify/csrf-protection";
+import formbody from "@fastify/formbody";
+import helmet from "@fastify/helmet";
+import {
+  type BalanceService,
+  type DashboardIdentity,
+  type ErrorCode,
+  isDatabaseUnavailable,
+  isTallyError,
+} from "@tally/core";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { html } from "./html.ts";
+import { notice, page } from "./layout.ts";
+import { type DashboardContext, SESSION_COOKIE } from "./page-frame.ts";
+import { apiKeyPages } from "./pages/api-keys.ts";
+import { currencyPages } from "./pages/currencies.ts";
+import { leaderboardPage } from "./pages/leaderboard.ts";
+import { ledgerPages } from "./pages/ledger.ts";
+import { memberPage } from "./pages/member.ts";
+import { overviewPage } from "./pages/overview.ts";
+import { signInPages } from "./pages/sign-in.ts";
+import { serveAssets } from "./serve-assets.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The signed-in manager's realm and identity (dashboard pages behind the session check only). */
+    dashboard: DashboardIdentity;
+  }
+}
+
+export interface DashboardOptions {
+  core: BalanceService;
+  /** The clock sessions and links are checked against (tests move it forward). */
+  now?: (() => Date) | undefined;
+}
+
+/**
+ * The dashboard under `/dashboard`: server-rendered pages behind a server-side session, a CSRF token on every form,
+ * and a Content-Security-Policy that allows only this server's own scripts and styles.
+ */
+export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
+  const ctx: DashboardContext = { core: options.core, now: options.now ?? (() => new Date()) };
+  await app.register(
+    async (scope) => {
+      scope.addHook("onRoute", (route) => {
+        // Browser pages: outside the API-key check and the OpenAPI document.
+        route.config = { ...route.config, public: true };
+        route.schema = { ...route.schema, hide: true };
+      });
+      await scope.register(cookie);
+      await scope.register(formbody);
+      await scope.register(csrf, {
+        sessionPlugin: "@fastify/cookie",
+        cookieKey: "tally_csrf",
+        cookieOpts: { path: "/dashboard", sameSite: "lax", httpOnly: true },
+      });
+      await scope.register(helmet, {
+        contentSecurityPolicy: {
+          useDefaults: false,
+          directives: {
+            defaultSrc: ["'none'"],
+            scriptSrc: ["'self'"],
+            styleSrc: ["'self'"],
+            imgSrc: ["'self'", "data:"],
+            connectSrc: ["'self'"],
+            formAction: ["'self'"],
+            frameAncestors: ["'none'"],
+            baseUri: ["'none'"],
+          },
+        },
+      });
+      scope.decorateRequest("dashboard", undefined as unknown as DashboardIdentity);
+      scope.setErrorHandler((error, request, reply) => renderError(error, request, reply));
+      scope.setNotFoundHandler((_request, reply) =>
+        reply
+          .code(404)
+          .type("text/html; charset=utf-8")
+          .send(page({ title: "Not found" }, notice("error", "There is no such dashboard page."))),
+      );
+      serveAssets(scope);
+      signInPages(scope, ctx);
+
+      await scope.register(async (pages) => {
+        pages.addHook("preHandler", async (request, reply) => {
+          const id = request.cookies[SESSION_COOKIE];
+          const who = id ? await ctx.core.dashboard.readSession(id, ctx.now()) : undefined;
+          if (!who) {
+            if (request.method === "GET") return reply.redirect("/dashboard/login", 303);
+            return reply
+              .code(401)
+              .type("text/html; charset=utf-8")
+              .send(
+                page(
+                  { title: "Signed out" },
+                  notice("error", html`Your session ended. <a href="/dashboard/login">Sign in again</a>.`),
+                ),
+              );
+          }
+          request.dashboard = who;
+          reply.header("cache-control", "no-store");
+        });
+        pages.addHook("preHandler", (request, reply, done) => {
+          if (request.method === "GET" || request.method === "HEAD") return done();
+          pages.csrfProtection(request, reply, done);
+        });
+        overviewPage(pages, ctx);
+        leaderboardPage(pages, ctx);
+        ledgerPages(pages, ctx);
+        memberPage(pages, ctx);
+        currencyPages(pages, ctx);
+        apiKeyPages(pages, ctx);
+      });
+    },
+    { prefix: "/dashboard" },
+  );
+}
+
+/** The one place a core error code becomes a dashboard status: a new code fails to compile until it is mapped. */
+function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "VALIDATION":
+      return 400;
+    case "FORBIDDEN":
+      return 403;
+    case "NOT_FOUND":
+      return 404;
+    case "CONFLICT":
+    case "IDEMPOTENCY_CONFLICT":
+    case "ALREADY_REVERSED":
+      return 409;
+    case "INVALID_AMOUNT":
+    case "INSUFFICIENT_BALANCE":
+    case "BALANCE_LIMIT":
+    case "ALLOWANCE_EXHAUSTED":
+      return 422;
+    case "TOO_SOON":
+    case "RATE_LIMITED":
+      return 429;
+    default: {
+      const unmapped: never = code;
+      throw new Error(`unmapped error code ${String(unmapped)}`);
+    }
+  }
+}
+
+function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  let status = 500;
+  let message = "Something went wrong on the server. Nothing is known to have changed.";
+  if (isTallyError(error)) {
+    status = statusOf(error.code);
+    message = error.message;
+  } else if (isDatabaseUnavailable(error)) {
+    status = 503;
+    message = "The database is not reachable right now. Try again in a moment.";
+  } else if (error instanceof Error && "code" in error && String(error.code).startsWith("FST_CSRF")) {
+    status = 403;
+    message = "This form has expired or did not come from the dashboard. Reload the page and try again.";
+  } else if (error instanceof Error && "statusCode" in error && typeof error.statusCode === "number") {
+    status = Math.min(error.statusCode, 500);
+    if (status < 500) message = error.message;
+  }
+  if (status >= 500) request.log.error({ err: error }, "dashboard request failed");
+  return reply
+    .code(status)
+    .type("text/html; charset=utf-8")
+    .send(
+      page(
+        { title: status === 404 ? "Not found" : "That did not work" },
+        html`${notice("error", message)}<p><a href="/dashboard">Back to the overview</a></p>`,
+      ),
+    );
+}
