@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   API_KEY_REVOKED_CHANNEL,
+  CURRENCY_CHANGED_CHANNEL,
   createBalanceService,
   setIdempotencyTtlHours,
   startIdempotencyPruner,
@@ -112,6 +113,13 @@ async function main(): Promise<void> {
     dashboard: {},
     trustProxy: env.TALLY_TRUST_PROXY,
   });
+  // Another process's currency change (a new scale, an archive) reaches this process's cache at once.
+  database
+    .listen(CURRENCY_CHANGED_CHANNEL, (realmId) => core.forgetCurrencies(realmId))
+    .then(
+      (stop) => stops.push(stop),
+      (error: unknown) => logger.error({ err: error }, "cannot listen for currency changes"),
+    );
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
   });

@@ -1,4 +1,5 @@
 import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
+import { sql } from "drizzle-orm";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
 import { bindBot, bindingFor, listBindings } from "./admin/bot-bindings.ts";
@@ -94,6 +95,9 @@ export interface BalanceChangeResult extends BalanceChange {
 /** How long a process trusts its copy of a realm's currencies; other processes' changes show up within this. */
 const CURRENCY_TTL_MS = 5_000;
 
+/** NOTIFY channel on which a process that changed a realm's currencies names the realm. */
+export const CURRENCY_CHANGED_CHANNEL = "tally_currency_changed";
+
 /**
  * The one balance service every door calls. It holds the database handle, a short-lived cache of currencies (so a
  * balance change costs one round trip) and the group-commit writer that batches concurrent adjusts. Every write takes a WriteContext (realm, initiator, door, idempotency key).
@@ -153,10 +157,16 @@ export function createBalanceService(
     return cur;
   }
 
-  /** Runs a currency change and forgets this process's cached copy of the realm's currencies. */
+  /**
+   * Runs a currency change, forgets this process's cached copy of the realm's currencies, and tells every other
+   * process to forget theirs (they listen on CURRENCY_CHANGED_CHANNEL), so none keeps writing at an old scale or into
+   * an archived currency for the rest of its cache's life.
+   */
   async function changed<T>(realmId: string, run: Promise<T>): Promise<T> {
     try {
-      return await run;
+      const result = await run;
+      await db.execute(sql`SELECT pg_notify(${CURRENCY_CHANGED_CHANNEL}, ${realmId})`);
+      return result;
     } finally {
       currencyCache.delete(realmId);
     }
@@ -504,10 +514,11 @@ export function createBalanceService(
     setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
     listRealms: () => listRealms(db),
 
-    async createCurrency(realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) {
-      const created = await createCurrency(db, realmId, input, options.idempotencyKey);
+    createCurrency: (realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) =>
+      changed(realmId, createCurrency(db, realmId, input, options.idempotencyKey)),
+    /** Drops the cached currencies of a realm another process changed (see CURRENCY_CHANGED_CHANNEL). */
+    forgetCurrencies: (realmId: string) => {
       currencyCache.delete(realmId);
-      return created;
     },
 
     getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),

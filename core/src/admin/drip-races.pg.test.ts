@@ -1,6 +1,7 @@
-import { queryRows } from "@tally/db";
+import { openDatabase, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { CURRENCY_CHANGED_CHANNEL, createBalanceService } from "../balance-service.ts";
 import type { WriteContext } from "../context.ts";
 import { normalizeIdentifier } from "../identities.ts";
 import { expectAuditClean, useTestCore } from "../testing.ts";
@@ -133,5 +134,36 @@ describe("Drip routes' races on PostgreSQL", () => {
       }),
     ).rejects.toMatchObject({ code: "CONFLICT" });
     await expectAuditClean(world.core);
+  });
+});
+
+describe("currency changes across processes", () => {
+  it("reach another process's currency cache as soon as the change commits, so it writes nothing into an archived currency", async () => {
+    // A second process: its own pool and its own balance service, listening as api/src/main.ts does.
+    const other = await openDatabase({ url: world.t.url, maxConnections: 2 });
+    try {
+      const elsewhere = createBalanceService(other.db);
+      let heard = () => {};
+      const told = new Promise<void>((resolve) => {
+        heard = resolve;
+      });
+      const stop = await other.listen(CURRENCY_CHANGED_CHANNEL, (realmId) => {
+        elsewhere.forgetCurrencies(realmId);
+        heard();
+      });
+      const gems = await world.core.createCurrency("default", { name: "gems" });
+      const ada = { kind: "credential", identifier: normalizeIdentifier("email", "ada@example.com") } as const;
+      // The other process has the realm's currencies cached (for 5 s) when this one archives gems.
+      await elsewhere.adjust(ctx, { subject: ada, amount: 1, currencyId: gems.id });
+      await world.core.setCurrencyArchived("default", gems.id, true);
+      expect(await stateAfter(told, 1000)).toBe("fulfilled");
+      await expect(elsewhere.adjust(ctx, { subject: ada, amount: 1, currencyId: gems.id })).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+      expect(await elsewhere.balanceOf("default", ada, gems.id)).toMatchObject({ balance: 1n });
+      await stop();
+    } finally {
+      await other.close();
+    }
   });
 });
