@@ -24,11 +24,10 @@ async function creditAt(subject: Subject, amount: number, at: string): Promise<v
 const board = async (period: "day" | "week" | "month" | "all") => {
   const core = createBalanceService(world.t.db, { now: () => NOW });
   const result = await core.leaderboard("default", { period });
-  return result.items.map((row) => [
-    row.credentials[0]?.value.slice(-1),
-    row.rank,
-    Number(row.received ?? row.balance),
-  ]);
+  // Rows that tie come in account-id order, and ids are random: compare them by rank, then by person.
+  return result.items
+    .map((row) => [row.credentials[0]?.value.slice(-1) ?? "", row.rank, Number(row.received ?? row.balance)] as const)
+    .sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]));
 };
 
 describe("period leaderboards", () => {
