@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-const common = { testTimeout: 60_000, hookTimeout: 120_000 };
+// Many suites start real processes (the CLI, the server, both bots); with three files at once on two cores one of
+// them can take a minute without anything being wrong.
+const common = { testTimeout: 120_000, hookTimeout: 120_000 };
 const everywhere = ["**/node_modules/**", "**/*.unit.test.ts", "**/*.pgbouncer.test.ts"];
 
 const PGBOUNCER_SUITES = [

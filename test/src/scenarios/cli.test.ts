@@ -29,7 +29,10 @@ describe("pnpm tally", () => {
     try {
       const core = createBalanceService(database.db);
       expect((await core.authenticateApiKey(key.key))?.realmId).toBe("guild-realm");
-      expect((await core.bindingFor("discord", "123456789012345678")).settings).toEqual({ managerRoleIds: ["9", "8"] });
+      expect((await core.bindingFor("discord", "123456789012345678")).settings).toEqual({
+        managerRoleIds: ["9", "8"],
+        reactions: [], // no --reaction: no emoji gives points
+      });
     } finally {
       await database.close();
     }
