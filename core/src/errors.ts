@@ -34,3 +34,31 @@ export class TallyError extends Error {
 }
 
 export const isTallyError = (error: unknown): error is TallyError => error instanceof TallyError;
+
+/** The one place a core error code becomes an HTTP status (API and dashboard alike): a new code fails to compile until it is mapped. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case "VALIDATION":
+      return 400;
+    case "FORBIDDEN":
+      return 403;
+    case "NOT_FOUND":
+      return 404;
+    case "CONFLICT":
+    case "IDEMPOTENCY_CONFLICT":
+    case "ALREADY_REVERSED":
+      return 409;
+    case "INVALID_AMOUNT":
+    case "INSUFFICIENT_BALANCE":
+    case "BALANCE_LIMIT":
+    case "ALLOWANCE_EXHAUSTED":
+      return 422;
+    case "TOO_SOON":
+    case "RATE_LIMITED":
+      return 429;
+    default: {
+      const unmapped: never = code;
+      throw new Error(`unmapped error code ${String(unmapped)}`);
+    }
+  }
+}

@@ -5,7 +5,7 @@ import helmet from "@fastify/helmet";
 import {
   type BalanceService,
   type DashboardIdentity,
-  type ErrorCode,
+  httpStatusOf,
   isDatabaseUnavailable,
   isTallyError,
 } from "@tally/core";
@@ -116,39 +116,11 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   );
 }
 
-/** The one place a core error code becomes a dashboard status: a new code fails to compile until it is mapped. */
-function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case "VALIDATION":
-      return 400;
-    case "FORBIDDEN":
-      return 403;
-    case "NOT_FOUND":
-      return 404;
-    case "CONFLICT":
-    case "IDEMPOTENCY_CONFLICT":
-    case "ALREADY_REVERSED":
-      return 409;
-    case "INVALID_AMOUNT":
-    case "INSUFFICIENT_BALANCE":
-    case "BALANCE_LIMIT":
-    case "ALLOWANCE_EXHAUSTED":
-      return 422;
-    case "TOO_SOON":
-    case "RATE_LIMITED":
-      return 429;
-    default: {
-      const unmapped: never = code;
-      throw new Error(`unmapped error code ${String(unmapped)}`);
-    }
-  }
-}
-
 function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   let status = 500;
   let message = "Something went wrong on the server. Nothing is known to have changed.";
   if (isTallyError(error)) {
-    status = statusOf(error.code);
+    status = httpStatusOf(error.code);
     message = error.message;
   } else if (isDatabaseUnavailable(error)) {
     status = 503;

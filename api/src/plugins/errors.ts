@@ -1,4 +1,4 @@
-import { type ErrorCode, isDatabaseUnavailable, isTallyError } from "@tally/core";
+import { httpStatusOf, isDatabaseUnavailable, isTallyError } from "@tally/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -10,34 +10,6 @@ import { z } from "zod";
 declare module "fastify" {
   interface FastifyContextConfig {
     errorStyle?: "credit" | "realm";
-  }
-}
-
-/** The one place a core error code becomes an HTTP status: a new code fails to compile until it is mapped. */
-export function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case "VALIDATION":
-      return 400;
-    case "FORBIDDEN":
-      return 403;
-    case "NOT_FOUND":
-      return 404;
-    case "CONFLICT":
-    case "IDEMPOTENCY_CONFLICT":
-    case "ALREADY_REVERSED":
-      return 409;
-    case "INVALID_AMOUNT":
-    case "INSUFFICIENT_BALANCE":
-    case "BALANCE_LIMIT":
-    case "ALLOWANCE_EXHAUSTED":
-      return 422;
-    case "TOO_SOON":
-    case "RATE_LIMITED":
-      return 429;
-    default: {
-      const unmapped: never = code;
-      throw new Error(`unmapped error code ${String(unmapped)}`);
-    }
   }
 }
 
@@ -90,7 +62,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
         credit && error.code === "NOT_FOUND" && error.details?.subject === "user" ? USER_NOT_FOUND : error.message;
       const retryAfter = error.details?.retryAfterSeconds;
       if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
-      return send(request, reply, statusOf(error.code), error.code, message);
+      return send(request, reply, httpStatusOf(error.code), error.code, message);
     }
     if (error instanceof HttpError) {
       if (error.options.headers) reply.headers(error.options.headers);
