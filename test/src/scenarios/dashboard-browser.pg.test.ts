@@ -1,18 +1,12 @@
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openBrowser, review as reviewPage } from "../browser.ts";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 
 // One browser for the file, pages reused: this suite runs on PostgreSQL only, because a real browser is the slow
 // part and the database behaviour under it is covered on both drivers by dashboard-sessions.test.ts.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = fileURLToPath(new URL("../../../.tmp/screenshots/", import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
 const mod: MemberFixture = { id: "940000000000000001", username: "mod", permissions: MANAGE_GUILD | (1n << 11n) };
 const ada: MemberFixture = { id: "940000000000000002", username: "ada" };
 const EPHEMERAL = 64;
@@ -21,17 +15,12 @@ let h: Harness;
 let bot: GatewayFixture;
 let browser: Browser;
 let page: Page;
-const cspErrors: string[] = [];
+let cspErrors: string[];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   h = await startHarness({ dashboard: {} });
   bot = await startGatewayFixture(h.core, { publicUrl: h.url });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("console", (message) => {
-    if (message.text().includes("Content Security Policy")) cspErrors.push(message.text());
-  });
+  ({ browser, page, cspErrors } = await openBrowser());
 });
 afterAll(async () => {
   await browser?.close();
@@ -43,34 +32,7 @@ type Embed = { title: string; description?: string };
 const embedOf = (callback: { body: { data: { embeds: Embed[]; flags?: number } } }) =>
   callback.body.data.embeds[0] ?? { title: "" };
 
-/** Runs axe in the page and returns the serious and critical violations, by rule and target. */
-async function seriousViolations(): Promise<string[]> {
-  await page.evaluate(AXE);
-  // Strings run in the page, where `document` and the injected `axe` live (this file is type-checked without DOM types).
-  const violations = (await page.evaluate(
-    `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)`,
-  )) as { id: string; impact: string; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-
-/** Checks a page as a reviewer would: accessible, usable at 375 px, and saved as a screenshot. */
-async function review(name: string): Promise<void> {
-  expect(await seriousViolations(), name).toEqual([]);
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  await page.setViewportSize({ width: 375, height: 800 });
-  // Charts redraw to the new width.
-  await expect
-    .poll(() =>
-      page.evaluate(`Math.max(0, ...[...document.querySelectorAll(".chart canvas")].map((c) => c.clientWidth))`),
-    )
-    .toBeLessThanOrEqual(375);
-  const overflow = await page.evaluate("document.documentElement.scrollWidth");
-  expect(overflow, `${name} at 375 px`).toBeLessThanOrEqual(375);
-  await page.screenshot({ path: `${SHOTS}${name}-375.png`, fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+const review = (name: string) => reviewPage(page, name);
 
 describe("the dashboard in Chromium", () => {
   it("a Discord manager asks for a link, opens it, sees their give, reverses it, and Discord shows the new balance", async () => {
