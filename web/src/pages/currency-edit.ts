@@ -51,7 +51,7 @@ ${currency.archivedAt ? notice("info", "This currency is archived: it takes no n
 <div><label for="e-name">Name</label><input id="e-name" name="name" required maxlength="64" value="${v.name}"></div>
 <div><label for="e-emoji">Emoji (optional)</label><input id="e-emoji" name="emoji" maxlength="64" value="${v.emoji}"></div>
 <div><label for="e-scale">Decimal places (0-6)</label><input id="e-scale" name="scale" type="number" min="0" max="6" required value="${v.scale}" aria-describedby="e-scale-hint">
-<p id="e-scale-hint" class="muted">Changes only while the currency has no entries: amounts already written would change value.</p></div>
+<p id="e-scale-hint" class="hint">Changes only while the currency has no entries: amounts already written would change value.</p></div>
 <div><label><input type="checkbox" name="allowNegative" value="on"${checked(v.allowNegative)}> Allow balances below zero (overdraft)</label></div>
 ${
   currency.isDefault
@@ -59,12 +59,12 @@ ${
     : html`<div><label><input type="checkbox" name="isDefault" value="on"${checked(v.isDefault)}> Make it the realm's default currency</label></div>`
 }
 <fieldset class="stack"><legend>Giving allowance (<code>/points thank</code> and reactions)</legend>
-<div><label for="e-period">Period</label><select id="e-period" name="allowancePeriod">${PERIODS.map(
+<div><label for="e-period">Allowance period</label><select id="e-period" name="allowancePeriod">${PERIODS.map(
           ([value, label]) =>
             html`<option value="${value}"${value === v.allowancePeriod ? html` selected` : ""}>${label}</option>`,
         )}</select></div>
-<div><label for="e-amount">Amount each member may give per period${currency.emoji ? ` (${currency.emoji})` : ""}</label><input id="e-amount" name="allowanceAmount" inputmode="decimal" value="${v.allowanceAmount}" aria-describedby="e-amount-hint">
-<p id="e-amount-hint" class="muted">In whole ${currency.name}, with at most as many decimal places as the currency has.</p></div>
+<div><label for="e-amount">Allowance amount: what each member may give per period${currency.emoji ? ` (${currency.emoji})` : ""}</label><input id="e-amount" name="allowanceAmount" inputmode="decimal" value="${v.allowanceAmount}" aria-describedby="e-amount-hint">
+<p id="e-amount-hint" class="hint">In whole ${currency.name}, with at most as many decimal places as the currency has.</p></div>
 <div><label><input type="checkbox" name="managersExempt" value="on"${checked(v.managersExempt)}> Managers give without drawing on it</label></div>
 </fieldset>
 <div><button type="submit">Save changes</button> <a href="/dashboard/currencies">Cancel</a></div>

@@ -26,7 +26,8 @@ export function settingsPages(pages: FastifyInstance, ctx: DashboardContext): vo
         html`${message ?? ""}<h2>Public page</h2>
 <p>When it is on, anyone with its address sees this realm's leaderboard by period and currency, without signing in:
 display names and amounts only, never an email address, a wallet, a chat id or a user id. Members without a display
-name appear as "A member".</p>
+name appear as "A member". The page is refreshed every 30 seconds, and browsers may keep a copy that long, also
+after it is switched off.</p>
 ${
   on
     ? html`<p>The public page is <strong>on</strong>: <a href="${url}" data-testid="public-url">${url}</a></p>`
