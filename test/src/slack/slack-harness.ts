@@ -11,6 +11,8 @@ export interface SlackHarness {
   h: Harness;
   slack: LocalSlack;
   bot: SlackApp;
+  /** What `POST /slack/events` calls: the bot's handler, or another app's for a test that needs other settings. */
+  handler: SlackApp["handler"];
   /** Types `/points <text>` as `userId`; returns the HTTP ack (checked empty, as Slack wants) and what respond() posted. */
   points(
     userId: string,
@@ -35,13 +37,13 @@ export async function startSlackHarness(
   } = {},
 ): Promise<SlackHarness> {
   const slack = await startLocalSlack(Object.values(people));
-  let handler: SlackApp["handler"] | undefined;
+  let harness: SlackHarness | undefined;
   const h = await startHarness(
     {
       ...options.deps,
       slackEvents: (request) => {
-        if (!handler) throw new Error("Slack handler not ready");
-        return handler(request);
+        if (!harness) throw new Error("Slack handler not ready");
+        return harness.handler(request);
       },
     },
     options.harness,
@@ -55,11 +57,11 @@ export async function startSlackHarness(
     logLevel: LogLevel.ERROR,
     ...(typeof options.app === "function" ? options.app(h) : options.app),
   });
-  handler = bot.handler;
-  return {
+  harness = {
     h,
     slack,
     bot,
+    handler: bot.handler,
     async points(userId, text, o = {}) {
       const key = randomUUID();
       const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
@@ -79,4 +81,5 @@ export async function startSlackHarness(
       await slack.close();
     },
   };
+  return harness;
 }
