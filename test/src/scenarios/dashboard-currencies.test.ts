@@ -248,6 +248,11 @@ describe("currency edit", () => {
     expect(edit.status).toBe(404);
     expect((await web.post(`/dashboard/currencies/${gems.id}/archive`, { _csrf: csrf })).status).toBe(404);
     expect(await row(gems.id)).toEqual(before);
+    // Ids no currency can have are just as absent; a NUL byte in the path is refused before any route (400).
+    for (const path of ["/dashboard/currencies/a.b", `/dashboard/currencies/${"x".repeat(80)}`]) {
+      expect((await web.get(path)).status, path).toBe(404);
+    }
+    expect((await web.get(`/dashboard/currencies/${gems.id}%00`)).status).toBe(400);
     expect((await defaultCurrency("realm-b"))?.name).toBe("points");
   });
 });
@@ -292,6 +297,15 @@ describe("public leaderboard page", () => {
     expect(off.text).toContain("There is no public leaderboard at this address.");
     expect(off.text).not.toContain("Ada");
     expect((await anyone.get("/r/default?period=year")).status).toBe(404);
+    for (const path of ["/r/a.b", "/r/a%20b?period=week", `/r/${"x".repeat(80)}`]) {
+      const odd = await anyone.get(path);
+      expect(odd.status, path).toBe(404);
+      expect(odd.text).toBe(unknown.text);
+    }
+    // A NUL byte in the path is refused before any route, alike for every realm id.
+    const nul = await anyone.get("/r/default%00");
+    expect(nul.status).toBe(400);
+    expect(nul.text).toBe((await anyone.get("/r/no-such-realm%00")).text);
     expect(anyone.lastSetCookie).toEqual([]);
     expect((await h.core.getRealm("default"))?.publicLeaderboard).toBe(false);
   });

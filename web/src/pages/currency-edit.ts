@@ -1,4 +1,4 @@
-import { httpStatusOf, isTallyError } from "@tally/core";
+import { httpStatusOf, isTallyError, TallyError } from "@tally/core";
 import type { Currency } from "@tally/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { html, type SafeHtml } from "../html.ts";
@@ -82,8 +82,13 @@ ${
     );
   };
 
-  const currencyOf = (request: FastifyRequest<Params>) =>
-    ctx.core.getCurrency(request.dashboard.realmId, request.params.id);
+  const currencyOf = async (request: FastifyRequest<Params>) => {
+    // Currency ids are short and plain; a NUL byte or a page of text is not one, and PostgreSQL could not compare it.
+    if (!/^[\w-]{1,64}$/.test(request.params.id)) {
+      throw new TallyError("NOT_FOUND", "This realm has no such currency.");
+    }
+    return ctx.core.getCurrency(request.dashboard.realmId, request.params.id);
+  };
 
   pages.get<Params>("/currencies/:id", async (request, reply) => show(request, reply, await currencyOf(request)));
 

@@ -13,6 +13,9 @@ const PERIOD_LABELS: Record<Period, string> = {
   all: "all time (balances)",
 };
 
+// The shape of every realm id: anything else is not found without asking the database.
+const REALM_ID = /^[\w-]{1,64}$/;
+
 /** The one answer for a realm whose page is off and for a realm that does not exist, so ids cannot be probed. */
 function notFound(reply: FastifyReply) {
   return reply
@@ -32,6 +35,7 @@ export function publicLeaderboardPage(scope: FastifyInstance, ctx: DashboardCont
     "/:realmId",
     async (request, reply) => {
       const { realmId } = request.params;
+      if (!REALM_ID.test(realmId)) return notFound(reply);
       // Checked live, so switching the page off takes effect at once (the cached board is only the ranking).
       const realm = await ctx.core.getRealm(realmId);
       if (!realm?.publicLeaderboard) return notFound(reply);
