@@ -1,4 +1,4 @@
-import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
+import type { Currency, Database, EntryKind, InitiatorType, Realm } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
@@ -27,7 +27,14 @@ import {
   searchMembers,
   updateMemberMetadata,
 } from "./admin/members.ts";
-import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/realms.ts";
+import {
+  createRealm,
+  getRealm,
+  listRealms,
+  type RealmSettings,
+  setRealmTimezone,
+  updateRealmSettings,
+} from "./admin/realms.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
@@ -77,6 +84,7 @@ import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
+import { type PublicLeaderboard, toPublicLeaderboard } from "./queries/public-leaderboard.ts";
 import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
 import { summarizeRealm } from "./queries/summarize-realm.ts";
 import { noteWrite, readHandle } from "./read-routing.ts";
@@ -171,6 +179,31 @@ export function createBalanceService(
     } finally {
       currencyCache.delete(realmId);
     }
+  }
+
+  /**
+   * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
+   * realm's time zone (`since` says when that period began).
+   */
+  async function leaderboardOf(
+    realmId: string,
+    query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
+    knownRealm?: Realm,
+  ) {
+    const cur = await currency(realmId, query.currencyId);
+    const period = query.period ?? "all";
+    if (period === "all") {
+      return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
+    }
+    const realm = knownRealm ?? (await getRealm(db, realmId));
+    if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
+    const board = await periodLeaderboard(reads(), realmId, cur.id, {
+      ...query,
+      period,
+      timezone: realm.timezone ?? "UTC",
+      now: now(),
+    });
+    return { ...board, currency: cur, period, since: board.since };
   }
 
   const events = createObservers();
@@ -503,28 +536,28 @@ export function createBalanceService(
       return history(from, realmId, { ...query, accountId: state.accountId });
     },
 
+    leaderboard: leaderboardOf,
+
     /**
-     * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
-     * realm's time zone (`since` says when that period began).
+     * The leaderboard of `/r/{realmId}`, for anyone: names and amounts only (see queries/public-leaderboard.ts), the
+     * top `take` (25) of a currency that is not archived. A realm whose page is off answers exactly as an unknown
+     * realm does, so nobody can probe which realm ids exist.
      */
-    async leaderboard(
+    async publicLeaderboard(
       realmId: string,
-      query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
-    ) {
-      const cur = await currency(realmId, query.currencyId);
-      const period = query.period ?? "all";
-      if (period === "all") {
-        return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
-      }
+      query: { currencyId?: string | undefined; period?: Period | undefined; take?: number | undefined } = {},
+    ): Promise<PublicLeaderboard> {
       const realm = await getRealm(db, realmId);
-      if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
-      const board = await periodLeaderboard(reads(), realmId, cur.id, {
-        ...query,
-        period,
-        timezone: realm.timezone ?? "UTC",
-        now: now(),
-      });
-      return { ...board, currency: cur, period, since: board.since };
+      if (!realm?.publicLeaderboard)
+        throw new TallyError("NOT_FOUND", "There is no public leaderboard at this address.");
+      const cur = await currency(realmId, query.currencyId);
+      if (cur.archivedAt) throw new TallyError("NOT_FOUND", `No realm point (currency) "${cur.id}" on this page.`);
+      const board = await leaderboardOf(
+        realmId,
+        { currencyId: cur.id, period: query.period, take: query.take ?? 25 },
+        realm,
+      );
+      return toPublicLeaderboard(realm, await realmCurrencies(realmId), cur, board);
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
@@ -534,6 +567,8 @@ export function createBalanceService(
     getRealm: (id: string) => getRealm(db, id),
     /** IANA zone for period boundaries; null means UTC. */
     setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
+    /** The time zone and whether the public leaderboard page is on; a field left out keeps its value. */
+    updateRealmSettings: (id: string, settings: RealmSettings) => updateRealmSettings(db, id, settings),
     listRealms: () => listRealms(db),
 
     createCurrency: (realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) =>
@@ -544,7 +579,7 @@ export function createBalanceService(
     },
 
     getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
-    /** Name, emoji, overdraft rule, and the scale while the currency has no entries. */
+    /** Name, emoji, overdraft rule, allowance, default, and the scale while the currency has no entries. */
     updateCurrency: (realmId: string, currencyId: string, patch: CurrencyPatch, idempotencyKey?: string) =>
       changed(
         realmId,

@@ -5,6 +5,8 @@ import type { PageFrame } from "./layout.ts";
 export interface DashboardContext {
   core: BalanceService;
   now: () => Date;
+  /** TALLY_PUBLIC_URL, the base of the public page's address shown in settings. */
+  publicUrl?: string | undefined;
 }
 
 export const SESSION_COOKIE = "tally_session";

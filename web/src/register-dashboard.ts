@@ -9,16 +9,19 @@ import {
   isDatabaseUnavailable,
   isTallyError,
 } from "@tally/core";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { html } from "./html.ts";
 import { notice, page } from "./layout.ts";
 import { type DashboardContext, SESSION_COOKIE } from "./page-frame.ts";
 import { apiKeyPages } from "./pages/api-keys.ts";
 import { currencyPages } from "./pages/currencies.ts";
+import { currencyEditPages } from "./pages/currency-edit.ts";
 import { leaderboardPage } from "./pages/leaderboard.ts";
 import { ledgerPages } from "./pages/ledger.ts";
 import { memberPage } from "./pages/member.ts";
 import { overviewPage } from "./pages/overview.ts";
+import { publicLeaderboardPage } from "./pages/public-leaderboard.ts";
+import { settingsPages } from "./pages/settings.ts";
 import { signInPages } from "./pages/sign-in.ts";
 import { serveAssets } from "./serve-assets.ts";
 
@@ -33,21 +36,46 @@ export interface DashboardOptions {
   core: BalanceService;
   /** The clock sessions and links are checked against (tests move it forward). */
   now?: (() => Date) | undefined;
+  /** TALLY_PUBLIC_URL: the base of the public page's address that settings show (else the request's own). */
+  publicUrl?: string | undefined;
 }
+
+// Only this server's own scripts and styles, no inline ones; shared by the dashboard and the public pages.
+const HELMET = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  },
+};
+
+/** Browser pages: outside the API-key check and the OpenAPI document. */
+const browserRoute = (route: RouteOptions) => {
+  route.config = { ...route.config, public: true };
+  route.schema = { ...route.schema, hide: true };
+};
 
 /**
  * The dashboard under `/dashboard`: server-rendered pages behind a server-side session, a CSRF token on every form,
  * and a Content-Security-Policy that allows only this server's own scripts and styles.
  */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
-  const ctx: DashboardContext = { core: options.core, now: options.now ?? (() => new Date()) };
+  const ctx: DashboardContext = {
+    core: options.core,
+    now: options.now ?? (() => new Date()),
+    publicUrl: options.publicUrl,
+  };
   await app.register(
     async (scope) => {
-      scope.addHook("onRoute", (route) => {
-        // Browser pages: outside the API-key check and the OpenAPI document.
-        route.config = { ...route.config, public: true };
-        route.schema = { ...route.schema, hide: true };
-      });
+      scope.addHook("onRoute", browserRoute);
       await scope.register(cookie);
       await scope.register(formbody);
       await scope.register(csrf, {
@@ -55,21 +83,7 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         cookieKey: "tally_csrf",
         cookieOpts: { path: "/dashboard", sameSite: "lax", httpOnly: true },
       });
-      await scope.register(helmet, {
-        contentSecurityPolicy: {
-          useDefaults: false,
-          directives: {
-            defaultSrc: ["'none'"],
-            scriptSrc: ["'self'"],
-            styleSrc: ["'self'"],
-            imgSrc: ["'self'", "data:"],
-            connectSrc: ["'self'"],
-            formAction: ["'self'"],
-            frameAncestors: ["'none'"],
-            baseUri: ["'none'"],
-          },
-        },
-      });
+      await scope.register(helmet, HELMET);
       scope.decorateRequest("dashboard", undefined as unknown as DashboardIdentity);
       scope.setErrorHandler((error, request, reply) => renderError(error, request, reply));
       scope.setNotFoundHandler((_request, reply) =>
@@ -109,10 +123,21 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         ledgerPages(pages, ctx);
         memberPage(pages, ctx);
         currencyPages(pages, ctx);
+        currencyEditPages(pages, ctx);
         apiKeyPages(pages, ctx);
+        settingsPages(pages, ctx);
       });
     },
     { prefix: "/dashboard" },
+  );
+  // The public pages: no session, no cookie, no form that writes; the same CSP.
+  await app.register(
+    async (scope) => {
+      scope.addHook("onRoute", browserRoute);
+      await scope.register(helmet, HELMET);
+      publicLeaderboardPage(scope, ctx);
+    },
+    { prefix: "/r" },
   );
 }
 
