@@ -55,6 +55,7 @@ import { checkTimeZone, periodBounds } from "./giving/period-bounds.ts";
 import {
   claimExhaustionNotice,
   givenReaction,
+  givenReactionsOn,
   isDuplicateReaction,
   markReaction,
   type ReactionInput,
@@ -263,6 +264,27 @@ export function createBalanceService(
     }
   }
 
+  /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
+  async function removeReaction(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
+    const given = await givenReaction(db, key);
+    if (!given) return { outcome: "nothing" };
+    const keyed = {
+      ...ctx,
+      idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
+    };
+    try {
+      await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
+    } catch (error) {
+      if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
+        await markReaction(db, key, "kept", "spent before the reaction was removed");
+        return { outcome: "kept", entryId: given.entryId };
+      }
+      if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+    }
+    await markReaction(db, key, "reversed", null);
+    return { outcome: "reversed", entryId: given.entryId };
+  }
+
   return {
     db,
     /** The handle for reads that may lag (the replica when there is one and this request has not written). */
@@ -357,24 +379,24 @@ export function createBalanceService(
     },
 
     /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
-    async reactionRemoved(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
-      const given = await givenReaction(db, key);
-      if (!given) return { outcome: "nothing" };
-      const keyed = {
-        ...ctx,
-        idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
-      };
-      try {
-        await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
-      } catch (error) {
-        if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
-          await markReaction(db, key, "kept", "spent before the reaction was removed");
-          return { outcome: "kept", entryId: given.entryId };
-        }
-        if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+    reactionRemoved: removeReaction,
+
+    /**
+     * A message's reactions were cleared (all, or one emoji's): every standing gift on it is taken back, one by one,
+     * each as if its reactor had removed it; the realm is the caller's, so another realm's gifts are never touched.
+     */
+    async reactionsCleared(
+      ctx: WriteContext,
+      target: { platform: ReactionKey["platform"]; messageId: string; emoji?: string | undefined },
+    ): Promise<ReactionOutcome> {
+      const reversed: string[] = [];
+      const kept: string[] = [];
+      for (const key of await givenReactionsOn(db, ctx.realmId, target)) {
+        const outcome = await removeReaction({ ...ctx, initiator: { type: key.platform, id: key.reactorId } }, key);
+        if (outcome.outcome === "reversed") reversed.push(outcome.entryId);
+        else if (outcome.outcome === "kept") kept.push(outcome.entryId);
       }
-      await markReaction(db, key, "reversed", null);
-      return { outcome: "reversed", entryId: given.entryId };
+      return { outcome: "cleared", reversed, kept };
     },
 
     /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
