@@ -19,6 +19,8 @@ export const NAV = [
   { href: "/dashboard/ledger", label: "Ledger" },
   { href: "/dashboard/currencies", label: "Currencies" },
   { href: "/dashboard/keys", label: "API keys" },
+  { href: "/dashboard/webhooks", label: "Webhooks" },
+  { href: "/dashboard/bots", label: "Bots" },
 ] as const;
 
 /** The page shell: no inline script or style, so the Content-Security-Policy can forbid both. */

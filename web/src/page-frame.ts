@@ -5,6 +5,8 @@ import type { PageFrame } from "./layout.ts";
 export interface DashboardContext {
   core: BalanceService;
   now: () => Date;
+  /** Whether webhook URLs may point at loopback or private addresses (the API's TALLY_WEBHOOK_ALLOW_PRIVATE). */
+  webhookAllowPrivate: boolean;
 }
 
 export const SESSION_COOKIE = "tally_session";

@@ -14,12 +14,14 @@ import { html } from "./html.ts";
 import { notice, page } from "./layout.ts";
 import { type DashboardContext, SESSION_COOKIE } from "./page-frame.ts";
 import { apiKeyPages } from "./pages/api-keys.ts";
+import { botPages } from "./pages/bots.ts";
 import { currencyPages } from "./pages/currencies.ts";
 import { leaderboardPage } from "./pages/leaderboard.ts";
 import { ledgerPages } from "./pages/ledger.ts";
 import { memberPage } from "./pages/member.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { signInPages } from "./pages/sign-in.ts";
+import { webhookPages } from "./pages/webhooks.ts";
 import { serveAssets } from "./serve-assets.ts";
 
 declare module "fastify" {
@@ -33,6 +35,8 @@ export interface DashboardOptions {
   core: BalanceService;
   /** The clock sessions and links are checked against (tests move it forward). */
   now?: (() => Date) | undefined;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE, as the API is given it: whether webhook URLs may point at private addresses. */
+  webhookAllowPrivate?: boolean | undefined;
 }
 
 /**
@@ -40,7 +44,11 @@ export interface DashboardOptions {
  * and a Content-Security-Policy that allows only this server's own scripts and styles.
  */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
-  const ctx: DashboardContext = { core: options.core, now: options.now ?? (() => new Date()) };
+  const ctx: DashboardContext = {
+    core: options.core,
+    now: options.now ?? (() => new Date()),
+    webhookAllowPrivate: options.webhookAllowPrivate ?? true,
+  };
   await app.register(
     async (scope) => {
       scope.addHook("onRoute", (route) => {
@@ -110,6 +118,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         memberPage(pages, ctx);
         currencyPages(pages, ctx);
         apiKeyPages(pages, ctx);
+        webhookPages(pages, ctx);
+        botPages(pages, ctx);
       });
     },
     { prefix: "/dashboard" },
