@@ -68,8 +68,14 @@ ${
     const managers = typeof body.managers === "string" ? body.managers : "";
     const reactionsText = typeof body.reactions === "string" ? body.reactions : "";
     const refuse = (text: string, status = 400) => {
+      // Shown in the form it is about, above its fields.
       const error = notice("error", text);
-      return show(request, reply, error, status, { key: keyOf(binding), managers, reactions: reactionsText, error });
+      return show(request, reply, undefined, status, {
+        key: keyOf(binding),
+        managers,
+        reactions: reactionsText,
+        error,
+      });
     };
     const ids = managers.split(/[\s,]+/).filter(Boolean);
     const parsed = parseReactions(reactionsText, await ctx.core.currencies(realmId));

@@ -52,7 +52,7 @@ export function webhookPages(pages: FastifyInstance, ctx: DashboardContext): voi
       reply,
       page(
         frame,
-        html`${message ?? ""}<p>Tally signs every event it sends (Standard Webhooks) and retries until your endpoint answers 2xx.</p>
+        html`${message ?? ""}<p>Tally signs every event it sends with the endpoint's secret (Standard Webhooks) and retries failed deliveries.</p>
 ${
   endpoints.length === 0
     ? html`<p>This realm has no webhook endpoints yet.</p>`
