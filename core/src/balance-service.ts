@@ -635,7 +635,7 @@ export function createBalanceService(
       openSession: (who: DashboardIdentity, now?: Date) => openSession(db, who, now),
       readSession: (id: string, now?: Date) => readSession(db, id, now),
       endSession: (id: string) => endSession(db, id),
-      summarize: (realmId: string, currencyId: string, options?: { now?: Date; timeZone?: string }) =>
+      summarize: (realmId: string, currencyId: string, options?: { days?: number; now?: Date; timeZone?: string }) =>
         summarizeRealm(db, realmId, currencyId, options),
       searchLedger: (realmId: string, filter: LedgerFilter, page?: { cursor?: string; limit?: number }) =>
         searchLedger(db, realmId, filter, page),

@@ -14,7 +14,7 @@ export * from "./errors.ts";
 export * from "./export/index.ts";
 export type { AllowanceState, GiftResult } from "./giving/give-gift.ts";
 export type { GivingRules } from "./giving/giving-rules.ts";
-export { periodBounds } from "./giving/period-bounds.ts";
+export { lastLocalDays, localDayStart, periodBounds } from "./giving/period-bounds.ts";
 export type { ReactionInput, ReactionKey, ReactionOutcome } from "./giving/react-points.ts";
 export type { AllowanceInput } from "./giving/set-allowance.ts";
 export {

@@ -9,7 +9,8 @@ for (const el of document.querySelectorAll("[data-chart]")) {
         width: Math.max(el.clientWidth, 260),
         height: 220,
         legend: { show: false },
-        scales: { x: { time: true } },
+        // Bars are centred on their day: half a day of room each side keeps the first and last bars whole.
+        scales: { x: { time: true, ...(bars ? { range: (_u, min, max) => [min - 43200, max + 43200] } : {}) } },
         // Per-day bars are days already; other charts show instants in the realm's time zone.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), data.tz ?? "Etc/UTC"),
         axes: [{ stroke: "#333" }, { stroke: "#333", size: 60 }],

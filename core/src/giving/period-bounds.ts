@@ -19,6 +19,26 @@ export function periodBounds(now: Date, period: AllowancePeriod, timeZone = "UTC
   }
 }
 
+/** The instant a calendar day (`2026-01-31`) starts at local midnight in `timeZone`. */
+export function localDayStart(day: string, timeZone = "UTC"): Date {
+  const [year = 0, month = 0, date = 0] = day.split("-").map(Number);
+  return zonedMidnight(year, month, date, timeZone);
+}
+
+/**
+ * The last `count` calendar days in `timeZone` up to the one `now` falls in, oldest first, each with the instant it
+ * starts (days of 23 or 25 hours across a DST change included).
+ */
+export function lastLocalDays(now: Date, count: number, timeZone = "UTC"): { day: string; start: Date }[] {
+  const { year, month, day } = localDate(now, timeZone);
+  return Array.from({ length: count }, (_, i) => {
+    const date = day - (count - 1 - i);
+    // Calendar arithmetic is the same in every zone: UTC names the day.
+    const text = new Date(Date.UTC(year, month - 1, date)).toISOString().slice(0, 10);
+    return { day: text, start: zonedMidnight(year, month, date, timeZone) };
+  });
+}
+
 /** Throws VALIDATION unless the runtime knows the IANA time zone. */
 export function checkTimeZone(timeZone: string): string {
   try {

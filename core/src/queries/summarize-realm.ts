@@ -1,5 +1,6 @@
 import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
+import { lastLocalDays } from "../giving/period-bounds.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -23,10 +24,8 @@ export async function summarizeRealm(
   const now = options.now ?? new Date();
   const days = options.days ?? 30;
   const timeZone = options.timeZone ?? "UTC";
-  const dayOf = (at: Date) => new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
-  const dayList = Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - (days - 1 - i) * DAY_MS)));
-  // A day longer than needed: the first local day can start up to 14 hours before its UTC namesake.
-  const since = new Date(now.getTime() - (days + 1) * DAY_MS);
+  const dayList = lastLocalDays(now, days, timeZone);
+  const since = dayList[0]?.start ?? now;
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const [issued, perDay, week] = await Promise.all([
     queryRows<{ currency_id: string; total: string; holders: string | number }>(
@@ -35,13 +34,14 @@ export async function summarizeRealm(
           count(*) FILTER (WHERE balance > 0) AS holders
         FROM balances WHERE realm_id = ${realmId} GROUP BY currency_id`,
     ),
-    // Grouped on the date first: formatting every timestamp costs more than the scan.
-    queryRows<{ day: string; entries: string | number }>(
+    // Each entry's day by a binary search of the day starts: half the cost of converting every timestamp to local
+    // time (`AT TIME ZONE`) on 100k entries. Bucket i is day i (1-based); an entry dated ahead of now counts today.
+    queryRows<{ bucket: number; entries: string | number }>(
       db,
-      sql`SELECT to_char(d, 'YYYY-MM-DD') AS day, n AS entries FROM (
-          SELECT (created_at AT TIME ZONE ${timeZone})::date AS d, count(*) AS n
-          FROM ledger_entries WHERE realm_id = ${realmId} AND created_at >= ${since.toISOString()}::timestamptz
-          GROUP BY 1) t`,
+      sql`SELECT width_bucket(created_at, ${`{${dayList.map((d) => d.start.toISOString()).join(",")}}`}::timestamptz[])
+          AS bucket, count(*) AS entries
+        FROM ledger_entries WHERE realm_id = ${realmId} AND created_at >= ${since.toISOString()}::timestamptz
+        GROUP BY 1`,
     ),
     // Givers (by initiator) and receivers (by account) from one scan of the week's credits.
     queryRows<{ initiator_type: string | null; initiator_id: string | null; account_id: string | null; total: string }>(
@@ -90,10 +90,10 @@ export async function summarizeRealm(
     label: labels.get(r.account_id ?? "") ?? r.account_id ?? "",
     total: r.total,
   }));
-  const counts = new Map(perDay.map((r) => [r.day, Number(r.entries)]));
+  const counts = new Map(perDay.map((r) => [Number(r.bucket), Number(r.entries)]));
   return {
     issued: issued.map((r) => ({ currencyId: r.currency_id, total: BigInt(r.total), holders: Number(r.holders) })),
-    perDay: dayList.map((day) => ({ day, entries: counts.get(day) ?? 0 })),
+    perDay: dayList.map(({ day }, i) => ({ day, entries: counts.get(i + 1) ?? 0 })),
     topGivers: givers.map((r) => ({
       initiatorType: r.initiator_type ?? "",
       initiatorId: r.initiator_id ?? "",

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { buildApp } from "@tally/api";
 import { createBalanceService } from "@tally/core";
 import { openDatabase, queryRows } from "@tally/db";
+import { SUMMARY_TTL_MS } from "@tally/web";
 import { sql } from "drizzle-orm";
 import { startThrowawayPostgres } from "../setup/throwaway-postgres.ts";
 import { WebClient } from "../web-client.ts";
@@ -38,11 +39,14 @@ try {
     FROM (SELECT g, g % ${MEMBERS} + 1 AS m, g % 10 + 1 AS d FROM generate_series(1, ${ENTRIES}) g) s ORDER BY g`);
   await database.db.execute(sql`INSERT INTO balances (account_id, currency_id, realm_id, balance)
     SELECT account_id, currency_id, realm_id, sum(delta) FROM ledger_entries GROUP BY 1, 2, 3`);
-  await database.db.execute(sql`ANALYZE`);
+  // Entries built up over a month have been vacuumed (hint bits set) by autovacuum; freshly bulk-loaded ones not yet.
+  await database.db.execute(sql`VACUUM ANALYZE`);
   const [count] = await queryRows<{ n: string }>(database.db, sql`SELECT count(*)::text AS n FROM ledger_entries`);
   console.log(`Seeded ${count?.n} entries in ${Math.round(performance.now() - started)} ms`);
 
-  const app = await buildApp({ core, dashboard: {}, rateLimit: false });
+  // The dashboard's clock runs ahead on demand, so the overview's 10-second summary cache can be made to miss.
+  let ahead = 0;
+  const app = await buildApp({ core, dashboard: { now: () => new Date(Date.now() + ahead) }, rateLimit: false });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   const web = new WebClient(url);
   await web.logIn(KEY);
@@ -62,15 +66,19 @@ try {
   ];
   const rows: string[] = [];
   let worst = 0;
-  // The overview caches its summary for 10 s: time the first, uncached, view on its own.
+  // The very first request of the process, before anything is compiled or cached, is reported on its own.
   const cold = performance.now();
   await web.get("/dashboard");
   const coldMs = performance.now() - cold;
-  rows.push(`| overview, summary not cached (first view) | \`/dashboard\` | ${coldMs.toFixed(1)} | |`);
-  console.log(`${"overview, cold".padEnd(30)} ${coldMs.toFixed(1)} ms`);
-  for (const [name, path] of pages) {
+  rows.push(
+    `| overview, first request of a fresh process (the pool opens its connections) | \`/dashboard\` | ${coldMs.toFixed(1)} | |`,
+  );
+  console.log(`${"overview, fresh process".padEnd(30)} ${coldMs.toFixed(1)} ms`);
+  // The overview caches its summary for 10 s; "not cached" moves the clock past that before every request.
+  for (const [name, path] of [["overview, summary not cached", "/dashboard"] as const, ...pages]) {
     const times: number[] = [];
     for (let i = 0; i < 5 + SAMPLES; i++) {
+      if (name.endsWith("not cached")) ahead += SUMMARY_TTL_MS + 1;
       const t0 = performance.now();
       const answer = await web.get(path);
       const ms = performance.now() - t0;

@@ -52,6 +52,25 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => recent.textContent()).toContain("fixed the docs");
     expect(await recent.textContent()).toContain("+25 points");
     await page.locator(".chart canvas").first().waitFor();
+    // Today's bar (the give) is drawn whole, not cut in half by the plot's right edge.
+    const bar = (await page.evaluate(`(() => {
+      const canvas = document.querySelector(".chart canvas");
+      const { data, width, height } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+      let first = -1, last = -1;
+      for (let x = 0; x < width; x++) {
+        let blue = 0;
+        for (let y = 0; y < height; y++) {
+          const i = (y * width + x) * 4;
+          if (data[i + 3] > 0 && Math.abs(data[i] - 29) + Math.abs(data[i + 1] - 78) + Math.abs(data[i + 2] - 216) < 30) blue++;
+        }
+        // Empty days draw only the baseline: a bar's columns are tall.
+        if (blue > 20) { if (first < 0) first = x; last = x; }
+      }
+      return { first, last, width };
+    })()`)) as { first: number; last: number; width: number };
+    // 30 days and half a day each side across the plot (the canvas less the 60 px y axis); bars fill 0.6 of a day.
+    const fullBar = (0.6 * (bar.width - 60)) / 31;
+    expect(bar.last - bar.first + 1, JSON.stringify(bar)).toBeGreaterThan(0.8 * fullBar);
     await review("overview");
 
     await recent

@@ -321,6 +321,35 @@ describe("realm time zone", () => {
     const tokyoDay = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(clock);
     expect(series.x.at(-1)).toBe(Date.parse(`${tokyoDay}T00:00:00Z`) / 1000);
   });
+  it("filters the ledger by the realm's local days, and refuses a day that does not exist", async () => {
+    await h.t.db.update(realms).set({ timezone: "Asia/Tokyo" }).where(eq(realms.id, "default"));
+    await h.core.createUser(ctx(), { userId: "ada" });
+    const ids: number[] = [];
+    // 14:59:59Z is 23:59:59 in Tokyo; 15:00Z is midnight of the next Tokyo day.
+    for (const at of ["2026-03-01T14:59:59Z", "2026-03-01T15:00:00Z", "2026-03-02T14:59:59Z", "2026-03-02T15:00:00Z"]) {
+      const change = await h.core.adjust(ctx(), { subject: user("ada"), amount: 1 });
+      await h.t.db
+        .update(ledgerEntries)
+        .set({ createdAt: new Date(at) })
+        .where(eq(ledgerEntries.id, BigInt(change.entryId)));
+      ids.push(Number(change.entryId));
+    }
+    const web = new WebClient(h.url);
+    await web.logIn(BOOTSTRAP_KEY);
+    const rows = async (query: string) => {
+      const answer = await web.get(`/dashboard/ledger?${query}`);
+      expect(answer.status, query).toBe(200);
+      return [...answer.text.matchAll(/<tr>\n<td>(\d+)<\/td>/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    };
+    expect(await rows("from=2026-03-02&to=2026-03-02")).toEqual([ids[1], ids[2]]);
+    expect(await rows("to=2026-03-01")).toEqual([ids[0]]);
+    expect(await rows("from=2026-03-03")).toEqual([ids[3]]);
+    const csv = await web.get("/dashboard/ledger/export?from=2026-03-02&to=2026-03-02&format=csv");
+    expect(csv.text.trim().split("\n")).toHaveLength(3);
+    const bad = await web.get("/dashboard/ledger?to=2026-02-30");
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("to: a date like 2026-01-31.");
+  });
 });
 
 describe("realm isolation", () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
+import type { SlackApp } from "@tally/slack-bot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
 import { type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
-import { type Harness, startHarness } from "../harness.ts";
-import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
+import type { Harness } from "../harness.ts";
+import { people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
+import type { LocalSlack } from "../slack/local-slack.ts";
+import { startSlackHarness } from "../slack/slack-harness.ts";
 import { postSlashCommand } from "../slack/slash-command.ts";
 
 const EPHEMERAL = 64;
@@ -18,29 +19,10 @@ let h: Harness;
 let discord: GatewayFixture;
 let slack: LocalSlack;
 let slackBot: SlackApp;
-let slackHandler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
-  slack = await startLocalSlack(Object.values(people));
-  h = await startHarness(
-    {
-      slackEvents: (request) => {
-        if (!slackHandler) throw new Error("Slack handler not ready");
-        return slackHandler(request);
-      },
-    },
-    { now: () => clock },
-  );
+  ({ h, slack, bot: slackBot } = await startSlackHarness({ harness: { now: () => clock } }));
   discord = await startGatewayFixture(h.core);
-  slackBot = await createSlackApp({
-    core: h.core,
-    botToken: slack.botToken,
-    signingSecret: SIGNING_SECRET,
-    apiUrl: slack.apiUrl,
-    adminUserIds: configuredAdmins,
-    logLevel: LogLevel.ERROR,
-  });
-  slackHandler = slackBot.handler;
 });
 afterAll(async () => {
   await slackBot?.stop();

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
+import type { SlackApp } from "@tally/slack-bot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
 import {
@@ -9,9 +9,10 @@ import {
   pointsInteraction,
   type RoleFixture,
 } from "../discord/interactions.ts";
-import { type Harness, startHarness } from "../harness.ts";
-import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
+import type { Harness } from "../harness.ts";
+import { people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
+import type { LocalSlack } from "../slack/local-slack.ts";
+import { startSlackHarness } from "../slack/slack-harness.ts";
 import { postSlashCommand } from "../slack/slash-command.ts";
 
 // Both bots run with TALLY_BULK_MAX 3, so a group of four is over the cap.
@@ -29,26 +30,9 @@ let h: Harness;
 let slack: LocalSlack;
 let slackBot: SlackApp;
 let discord: GatewayFixture;
-let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
-  slack = await startLocalSlack(Object.values(people));
-  h = await startHarness({
-    slackEvents: (request) => {
-      if (!handler) throw new Error("Slack handler not ready");
-      return handler(request);
-    },
-  });
-  slackBot = await createSlackApp({
-    core: h.core,
-    botToken: slack.botToken,
-    signingSecret: SIGNING_SECRET,
-    apiUrl: slack.apiUrl,
-    adminUserIds: configuredAdmins,
-    logLevel: LogLevel.ERROR,
-    bulkMax: BULK_MAX,
-  });
-  handler = slackBot.handler;
+  ({ h, slack, bot: slackBot } = await startSlackHarness({ app: { bulkMax: BULK_MAX } }));
   discord = await startGatewayFixture(h.core, { membersIntent: true, bulkMax: BULK_MAX });
   discord.discord.guildMembers.members.set(GUILD_ID, [
     { ...mod, roles: [mods.id] },

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createBalanceService } from "@tally/core";
-import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
+import type { SlackApp } from "@tally/slack-bot";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
-import { type Harness, startHarness } from "../harness.ts";
-import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack, TEAM_ID } from "../slack/local-slack.ts";
+import type { Harness } from "../harness.ts";
+import { people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
+import { type LocalSlack, TEAM_ID } from "../slack/local-slack.ts";
+import { startSlackHarness } from "../slack/slack-harness.ts";
 import { postSlashCommand } from "../slack/slash-command.ts";
 
 // One person on both platforms: Discord user `ada`, Slack user `people.member`.
@@ -20,25 +21,9 @@ let h: Harness;
 let slack: LocalSlack;
 let slackBot: SlackApp;
 let discord: GatewayFixture;
-let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
-  slack = await startLocalSlack(Object.values(people));
-  h = await startHarness({
-    slackEvents: (request) => {
-      if (!handler) throw new Error("Slack handler not ready");
-      return handler(request);
-    },
-  });
-  slackBot = await createSlackApp({
-    core: h.core,
-    botToken: slack.botToken,
-    signingSecret: SIGNING_SECRET,
-    apiUrl: slack.apiUrl,
-    adminUserIds: configuredAdmins,
-    logLevel: LogLevel.ERROR,
-  });
-  handler = slackBot.handler;
+  ({ h, slack, bot: slackBot } = await startSlackHarness());
   discord = await startGatewayFixture(h.core);
 });
 afterAll(async () => {

@@ -3,66 +3,26 @@ import { queryRows } from "@tally/db";
 import { createSlackApp, LogLevel, type SlackApp, signSlackRequest } from "@tally/slack-bot";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../harness.ts";
+import type { Harness } from "../harness.ts";
 import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
 import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
+import { type SlackHarness, startSlackHarness } from "../slack/slack-harness.ts";
 import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slash-command.ts";
 
+let s: SlackHarness;
 let h: Harness;
 let slack: LocalSlack;
-let bot: SlackApp;
-// The API server needs the handler and the bot needs the harness's core: bind late.
-let handler: SlackApp["handler"] | undefined;
 
 beforeAll(async () => {
-  slack = await startLocalSlack(Object.values(people));
-  h = await startHarness({
-    slackEvents: (request) => {
-      if (!handler) throw new Error("Slack handler not ready");
-      return handler(request);
-    },
-  });
-  bot = await createSlackApp({
-    core: h.core,
-    botToken: slack.botToken,
-    signingSecret: SIGNING_SECRET,
-    apiUrl: slack.apiUrl,
-    adminUserIds: configuredAdmins,
-    logLevel: LogLevel.ERROR,
-  });
-  handler = bot.handler;
+  s = await startSlackHarness();
+  ({ h, slack } = s);
 });
-afterAll(async () => {
-  await bot?.stop();
-  await h?.close();
-  await slack?.close();
-});
+afterAll(() => s?.close());
 beforeEach(() => h.reset());
 
-interface Answer {
-  ack: { status: number; text: string; elapsedMs: number };
-  // biome-ignore lint/suspicious/noExplicitAny: Block Kit messages are asserted field by field
-  reply: any;
-}
-
-/** Types `/points <text>` as `userId` and returns Slack's view: the HTTP ack and what respond() posted. */
-async function points(
-  userId: string,
-  text: string,
-  options: { triggerId?: string; teamId?: string } = {},
-): Promise<Answer> {
-  const key = randomUUID();
-  const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
-    text,
-    user_id: userId,
-    response_url: slack.responseUrl(key),
-    ...(options.triggerId ? { trigger_id: options.triggerId } : {}),
-    ...(options.teamId ? { team_id: options.teamId } : {}),
-  });
-  expect(ack.status).toBe(200);
-  expect(ack.text).toBe("");
-  return { ack, reply: await slack.waitForResponse(key) };
-}
+type Answer = Awaited<ReturnType<SlackHarness["points"]>>;
+const points = (userId: string, text: string, options?: { triggerId?: string; teamId?: string }) =>
+  s.points(userId, text, options);
 
 const balanceOf = async (userId: string, realmId = "default") =>
   Number((await h.core.balanceOf(realmId, slackSubject(userId))).balance);
@@ -329,8 +289,7 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       logLevel: LogLevel.ERROR,
       userCacheMs: 300,
     });
-    const usual = handler;
-    handler = shortLived.handler;
+    s.handler = shortLived.handler;
     try {
       const asked = () => slack.calls.filter((c) => c.method === "users.info" && c.params.user === people.admin.id);
       const before = asked().length;
@@ -341,7 +300,7 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       await points(people.admin.id, "balance");
       expect(asked()).toHaveLength(before + 2);
     } finally {
-      handler = usual;
+      s.handler = s.bot.handler;
       await shortLived.stop();
     }
   });

@@ -1,57 +1,41 @@
-import { randomUUID } from "node:crypto";
 import { deliverDue } from "@tally/core";
 import { createDiscordInteractionsHandler } from "@tally/discord-bot";
-import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
 import { type LocalDiscord, startLocalDiscord } from "../discord/local-discord.ts";
 import { applicationKeys, signatureHeaders } from "../discord/sign-interaction.ts";
-import { type Harness, startHarness } from "../harness.ts";
-import { configuredAdmins, people, SIGNING_SECRET } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
-import { postSlashCommand } from "../slack/slash-command.ts";
+import type { Harness } from "../harness.ts";
+import { people } from "../slack/fixtures.ts";
+import { type SlackHarness, startSlackHarness } from "../slack/slack-harness.ts";
 import { type Receiver, startReceiver, until } from "../webhook-receiver.ts";
 
 const mod: MemberFixture = { id: "940000000000000001", username: "mod", permissions: MANAGE_GUILD };
 const ada: MemberFixture = { id: "940000000000000002", username: "ada" };
 
+let s: SlackHarness;
 let h: Harness;
-let slack: LocalSlack;
 let discord: LocalDiscord;
-let bot: SlackApp;
 let receiver: Receiver;
 const keys = applicationKeys();
 
 beforeAll(async () => {
-  slack = await startLocalSlack(Object.values(people));
   discord = await startLocalDiscord();
   receiver = await startReceiver();
-  // The doors need the harness's core, and the harness needs the doors: bind late.
-  const late: { slack?: SlackApp["handler"]; discord?: ReturnType<typeof createDiscordInteractionsHandler> } = {};
-  h = await startHarness({
-    slackEvents: (request) => (late.slack as SlackApp["handler"])(request),
-    discordInteractions: (request) => (late.discord as ReturnType<typeof createDiscordInteractionsHandler>)(request),
+  // The Discord door needs the harness's core, and the harness needs the door: bind late.
+  let interactions: ReturnType<typeof createDiscordInteractionsHandler> | undefined;
+  s = await startSlackHarness({
+    deps: { discordInteractions: (request) => (interactions as NonNullable<typeof interactions>)(request) },
   });
+  h = s.h;
   await h.reset();
-  bot = await createSlackApp({
-    core: h.core,
-    botToken: slack.botToken,
-    signingSecret: SIGNING_SECRET,
-    apiUrl: slack.apiUrl,
-    adminUserIds: configuredAdmins,
-    logLevel: LogLevel.ERROR,
-  });
-  late.slack = bot.handler;
-  late.discord = createDiscordInteractionsHandler({
+  interactions = createDiscordInteractionsHandler({
     core: h.core,
     publicKey: keys.publicKeyHex,
     apiUrl: discord.apiUrl,
   });
 });
 afterAll(async () => {
-  await bot?.stop();
-  await h?.close();
-  await slack?.close();
+  await s?.close();
   await discord?.close();
   await receiver?.close();
 });
@@ -75,14 +59,7 @@ it("deltas from every door (API, Discord, Slack) arrive as balance.changed event
   });
   expect(fromDiscord.status).toBe(200);
 
-  const key = randomUUID();
-  const ack = await postSlashCommand(h.url, SIGNING_SECRET, {
-    text: `give <@${people.member.id}|max> 10 great demo`,
-    user_id: people.admin.id,
-    response_url: slack.responseUrl(key),
-  });
-  expect(ack.status).toBe(200);
-  await slack.waitForResponse(key);
+  await s.points(people.admin.id, `give <@${people.member.id}|max> 10 great demo`);
 
   await until(async () => {
     await deliverDue(h.t.db, { allowPrivate: true });

@@ -29,7 +29,7 @@ export function ledgerPages(pages: FastifyInstance, ctx: DashboardContext): void
     let table = html``;
     let status = 200;
     try {
-      const filter = await readLedgerFilter(ctx.core, realmId, q);
+      const filter = await readLedgerFilter(ctx.core, realmId, q, frame.timeZone);
       const found = await ctx.core.dashboard.searchLedger(realmId, filter, { cursor: q.cursor, limit: 50 });
       const byId = new Map(currencies.map((c) => [c.id, c]));
       table = html`${entryTable(found.items, byId, frame.timeZone)}
@@ -57,8 +57,8 @@ ${field("credential", "Credential", "discord:1234… or email:a@b.c")}
 <div><label for="f-door">Door</label><select id="f-door" name="door">${option("", q.door, "any")}${vias.map((v) => option(v, q.door))}</select></div>
 ${field("initiator", "Initiator", "Discord/Slack user or key id")}
 <div><label for="f-currency">Currency</label><select id="f-currency" name="currency">${option("", q.currency, "any")}${currencies.map((c) => option(c.id, q.currency, c.name))}</select></div>
-${field("from", "From (UTC day)", "2026-01-01", "date")}
-${field("to", "To (UTC day, included)", "2026-01-31", "date")}
+${field("from", `From (day, ${frame.timeZone})`, "2026-01-01", "date")}
+${field("to", `To (day, ${frame.timeZone}, included)`, "2026-01-31", "date")}
 <div><button type="submit">Filter</button> <a href="/dashboard/ledger">Clear</a></div>
 </form>
 ${table}`,
@@ -70,7 +70,8 @@ ${table}`,
   pages.get<{ Querystring: LedgerQuery & { format?: string } }>("/ledger/export", async (request, reply) => {
     const realmId = request.dashboard.realmId;
     const format = request.query.format === "jsonl" ? "jsonl" : "csv";
-    const filter = await readLedgerFilter(ctx.core, realmId, request.query);
+    const realm = await ctx.core.getRealm(realmId);
+    const filter = await readLedgerFilter(ctx.core, realmId, request.query, realm?.timezone ?? "UTC");
     const stream = exportTransactions(ctx.core.db, realmId, format, filter);
     return reply
       .type(format === "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8")

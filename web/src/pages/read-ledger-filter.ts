@@ -1,4 +1,4 @@
-import { type BalanceService, type LedgerFilter, normalizeIdentifier, TallyError } from "@tally/core";
+import { type BalanceService, type LedgerFilter, localDayStart, normalizeIdentifier, TallyError } from "@tally/core";
 import { entryKinds, vias } from "@tally/db";
 
 /** The ledger explorer's query string, as the filter form sends it. */
@@ -16,8 +16,16 @@ export interface LedgerQuery {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Turns the form's words into a core filter; a value that names nothing is a VALIDATION error naming the field. */
-export async function readLedgerFilter(core: BalanceService, realmId: string, q: LedgerQuery): Promise<LedgerFilter> {
+/**
+ * Turns the form's words into a core filter; a value that names nothing is a VALIDATION error naming the field.
+ * Days are the realm's: `from` starts at local midnight, `to` includes its whole local day.
+ */
+export async function readLedgerFilter(
+  core: BalanceService,
+  realmId: string,
+  q: LedgerQuery,
+  timeZone: string,
+): Promise<LedgerFilter> {
   const filter: LedgerFilter = {};
   const member = q.member?.trim();
   if (member) {
@@ -56,17 +64,21 @@ export async function readLedgerFilter(core: BalanceService, realmId: string, q:
   }
   if (q.initiator?.trim()) filter.initiatorId = q.initiator.trim();
   if (q.currency) filter.currencyId = (await core.currency(realmId, q.currency)).id;
-  if (q.from) filter.from = day("from", q.from);
-  if (q.to) filter.to = new Date(day("to", q.to).getTime() + 86_400_000);
+  if (q.from) filter.from = localDayStart(day("from", q.from), timeZone);
+  if (q.to) {
+    const next = new Date(Date.parse(`${day("to", q.to)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    filter.to = localDayStart(next, timeZone);
+  }
   return filter;
 }
 
-function day(field: string, text: string): Date {
+/** The text of a real calendar day, or a VALIDATION error naming the field. */
+function day(field: string, text: string): string {
   const at = new Date(`${text}T00:00:00Z`);
-  if (!DAY.test(text) || Number.isNaN(at.getTime())) {
+  if (!DAY.test(text) || Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== text) {
     throw new TallyError("VALIDATION", `${field}: a date like 2026-01-31.`);
   }
-  return at;
+  return text;
 }
 
 /** The query string of a filtered view, without empty fields (for paging and export links). */
