@@ -59,6 +59,8 @@ describe("the admin pages in Chromium", () => {
     await page.getByRole("link", { name: receiver.url }).click();
     await page.getByRole("cell", { name: "HTTP 200" }).waitFor();
     expect(await page.content()).not.toContain(secret);
+    await page.getByText("Change the URL, description or events").click();
+    await page.getByRole("button", { name: "Save the endpoint" }).waitFor();
     await review("webhook-deliveries");
 
     await page.getByRole("button", { name: /^Redeliver delivery \d+$/ }).click();

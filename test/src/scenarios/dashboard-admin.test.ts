@@ -182,6 +182,36 @@ describe("dashboard webhooks page", () => {
     expect((await web.get(`/dashboard/webhooks/${id}`)).status).toBe(404);
   });
 
+  it("changes an endpoint's URL, description and events, and refuses a bad URL there with 400, changing nothing", async () => {
+    const web = await signedIn();
+    const { id, page } = await createThroughPage(web, { description: "first" });
+    const edited = await postPairs(web, `/dashboard/webhooks/${id}`, [
+      ["_csrf", WebClient.csrf(page)],
+      ["url", `${receiver.url}?v=2`],
+      ["description", "second"],
+      ["events", "balance.changed"],
+      ["events", "credential.linked"],
+    ]);
+    expect(edited.status).toBe(200);
+    expect(edited.text).toContain("Endpoint saved.");
+    const [saved] = await listWebhooks(h.t.db, "default");
+    expect(saved).toMatchObject({
+      url: `${receiver.url}?v=2`,
+      description: "second",
+      events: ["balance.changed", "credential.linked"],
+    });
+    const refused = await web.post(`/dashboard/webhooks/${id}`, {
+      _csrf: WebClient.csrf(edited.text),
+      url: "ftp://example.com/x",
+      description: "third",
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("url: must use http:// or https://");
+    expect(refused.text).toContain('value="ftp://example.com/x"');
+    expect(refused.text).toContain("<details open>");
+    expect(await listWebhooks(h.t.db, "default")).toEqual([saved]);
+  });
+
   it.each([
     ["url: enter the address", { url: "" }],
     ["url: must use http:// or https://", { url: "ftp://example.com/x" }],
@@ -278,6 +308,12 @@ describe("dashboard webhooks page", () => {
       expect(answer.status, action).toBe(404);
       expect(answer.text).not.toContain("whsec_");
     }
+    const edit = await b.post(`/dashboard/webhooks/${id}`, {
+      _csrf: csrf,
+      url: "https://example.com/b",
+      description: "",
+    });
+    expect(edit.status).toBe(404);
     expect(await h.t.db.select().from(webhookEndpoints)).toEqual(before);
     expect(await count("webhook_deliveries")).toBe(1);
   });

@@ -21,6 +21,8 @@ import { notice, page } from "../layout.ts";
 import { type DashboardContext, sendPage, signedInFrame } from "../page-frame.ts";
 
 type WebhookForm = { url?: unknown; description?: unknown; events?: unknown };
+/** The endpoint form as typed, shown again when it was refused. */
+type Typed = { url?: string; description?: string; events?: string[] };
 type Frame = Awaited<ReturnType<typeof signedInFrame>>;
 
 const URL_MAX = 2048;
@@ -41,13 +43,12 @@ export function webhookPages(pages: FastifyInstance, ctx: DashboardContext): voi
     reply: FastifyReply,
     message?: SafeHtml,
     status = 200,
-    form: { url?: string; description?: string; events?: string[] } = {},
+    form: Typed = {},
   ) => {
     const [endpoints, frame] = await Promise.all([
       listWebhooks(db, realmOf(request)),
       signedInFrame(ctx, request, reply, { title: "Webhooks", current: "Webhooks" }),
     ]);
-    const chosen = new Set(form.events ?? []);
     return sendPage(
       reply,
       page(
@@ -67,14 +68,7 @@ ${
 <h2>New endpoint</h2>
 <form method="post" action="/dashboard/webhooks" class="stack">
 <input type="hidden" name="_csrf" value="${frame.csrf}">
-<div><label for="w-url">URL</label><input id="w-url" name="url" type="url" required maxlength="${URL_MAX}" placeholder="https://example.com/tally-webhooks" value="${form.url ?? ""}"></div>
-<div><label for="w-description">Description (optional)</label><input id="w-description" name="description" maxlength="${DESCRIPTION_MAX}" value="${form.description ?? ""}"></div>
-<fieldset><legend>Events (none ticked: every event, including kinds added later)</legend>
-${subscribableEvents.map(
-  (event, i) =>
-    html`<label class="check"><input type="checkbox" id="w-event-${i}" name="events" value="${event}"${chosen.has(event) ? html` checked` : ""}> <code>${event}</code></label>`,
-)}
-</fieldset>
+${endpointFields("w", form)}
 <div><button type="submit">Create endpoint</button></div>
 </form>`,
       ),
@@ -89,6 +83,7 @@ ${subscribableEvents.map(
     message?: SafeHtml,
     status = 200,
     cursor?: string,
+    typed?: Typed,
   ) => {
     const realmId = realmOf(request);
     const [endpoint, deliveries, frame] = await Promise.all([
@@ -96,23 +91,17 @@ ${subscribableEvents.map(
       listDeliveries(db, realmId, id, { cursor, limit: 50 }),
       signedInFrame(ctx, request, reply, { title: "Webhook endpoint", current: "Webhooks" }),
     ]);
-    return sendPage(reply, page(frame, endpointBody(endpoint, deliveries, frame, message, cursor)), status);
+    return sendPage(reply, page(frame, endpointBody(endpoint, deliveries, frame, message, cursor, typed)), status);
   };
 
   pages.get("/webhooks", (request, reply) => showList(request, reply));
 
   pages.post<{ Body: WebhookForm }>("/webhooks", async (request, reply) => {
-    const body = request.body ?? {};
-    const url = typeof body.url === "string" ? body.url.trim() : "";
-    const description = typeof body.description === "string" ? body.description.trim() : "";
-    const events = (Array.isArray(body.events) ? body.events : body.events === undefined ? [] : [body.events]).map(
-      String,
-    );
-    const form = { url, description, events };
+    const form = readForm(request.body);
+    const { url, description, events } = form;
     const refuse = (text: string, status = 400) => showList(request, reply, notice("error", text), status, form);
-    if (!url) return refuse("url: enter the address Tally should send events to.");
-    if (url.length > URL_MAX) return refuse(`url: at most ${URL_MAX} characters.`);
-    if (description.length > DESCRIPTION_MAX) return refuse(`description: at most ${DESCRIPTION_MAX} characters.`);
+    const wrong = formProblem(form);
+    if (wrong) return refuse(wrong);
     let created: WebhookEndpoint;
     try {
       created = await createWebhook(
@@ -131,6 +120,34 @@ ${subscribableEvents.map(
   pages.get<{ Params: { id: string }; Querystring: { cursor?: string } }>("/webhooks/:id", (request, reply) =>
     showEndpoint(request, reply, request.params.id, undefined, 200, request.query.cursor || undefined),
   );
+
+  pages.post<{ Params: { id: string }; Body: WebhookForm }>("/webhooks/:id", async (request, reply) => {
+    const { id } = request.params;
+    // Another realm's endpoint answers 404 before the form is looked at.
+    await getWebhook(db, realmOf(request), id);
+    const form = readForm(request.body);
+    const refuse = (text: string, status = 400) =>
+      showEndpoint(request, reply, id, notice("error", text), status, undefined, form);
+    const wrong = formProblem(form);
+    if (wrong) return refuse(wrong);
+    try {
+      await updateWebhook(
+        db,
+        realmOf(request),
+        id,
+        {
+          url: form.url,
+          description: form.description || null,
+          events: form.events.length > 0 ? form.events : null,
+        },
+        options(),
+      );
+    } catch (error) {
+      if (isTallyError(error) && error.code === "VALIDATION") return refuse(error.message, httpStatusOf(error.code));
+      throw error;
+    }
+    return showEndpoint(request, reply, id, notice("success", "Endpoint saved."));
+  });
 
   for (const [action, enabled] of [
     ["enable", true],
@@ -207,6 +224,36 @@ ${subscribableEvents.map(
   );
 }
 
+function readForm(body: WebhookForm | undefined): Required<Typed> {
+  const { url, description, events } = body ?? {};
+  return {
+    url: typeof url === "string" ? url.trim() : "",
+    description: typeof description === "string" ? description.trim() : "",
+    events: (Array.isArray(events) ? events : events === undefined ? [] : [events]).map(String),
+  };
+}
+
+/** The checks the API's schema makes before core (core checks the URL itself and the event names). */
+function formProblem(form: Required<Typed>): string | undefined {
+  if (!form.url) return "url: enter the address Tally should send events to.";
+  if (form.url.length > URL_MAX) return `url: at most ${URL_MAX} characters.`;
+  if (form.description.length > DESCRIPTION_MAX) return `description: at most ${DESCRIPTION_MAX} characters.`;
+  return undefined;
+}
+
+/** URL, description and event boxes; `id` keeps the create and edit forms' labels apart. */
+function endpointFields(id: string, form: Typed): SafeHtml {
+  const chosen = new Set(form.events ?? []);
+  return html`<div><label for="${id}-url">URL</label><input id="${id}-url" name="url" type="url" required maxlength="${URL_MAX}" placeholder="https://example.com/tally-webhooks" value="${form.url ?? ""}"></div>
+<div><label for="${id}-description">Description (optional)</label><input id="${id}-description" name="description" maxlength="${DESCRIPTION_MAX}" value="${form.description ?? ""}"></div>
+<fieldset><legend>Events (none ticked: every event, including kinds added later)</legend>
+${subscribableEvents.map(
+  (event, i) =>
+    html`<label class="check"><input type="checkbox" id="${id}-event-${i}" name="events" value="${event}"${chosen.has(event) ? html` checked` : ""}> <code>${event}</code></label>`,
+)}
+</fieldset>`;
+}
+
 function secretNotice(text: string, secret: string): SafeHtml {
   return html`${notice("success", `${text} Copy the signing secret now: it is shown only this once.`)}<code class="secret" data-testid="new-secret">${secret}</code>`;
 }
@@ -228,6 +275,7 @@ function endpointBody(
   frame: Frame,
   message: SafeHtml | undefined,
   cursor: string | undefined,
+  typed: Typed | undefined,
 ): SafeHtml {
   const tz = frame.timeZone;
   const button = (action: string, label: string, kind = "") =>
@@ -261,5 +309,11 @@ ${
       ? html`<a href="/dashboard/webhooks/${endpoint.id}?cursor=${deliveries.nextCursor}">Older deliveries</a>`
       : ""
   }</p>
+<details${typed ? html` open` : ""}><summary>Change the URL, description or events</summary>
+<form method="post" action="/dashboard/webhooks/${endpoint.id}" class="stack">
+<input type="hidden" name="_csrf" value="${frame.csrf}">
+${endpointFields("e", typed ?? { url: endpoint.url, description: endpoint.description ?? "", events: endpoint.events ?? [] })}
+<div><button type="submit">Save the endpoint</button></div>
+</form></details>
 <p><a href="/dashboard/webhooks">All endpoints</a></p>`;
 }
