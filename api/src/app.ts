@@ -123,6 +123,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   realmSettingsRoutes(app, deps.core);
   webhookRoutes(app, deps.core, { allowPrivate: deps.webhookAllowPrivate ?? true });
   botTransportRoutes(app, deps);
-  if (deps.dashboard) await registerDashboard(app, { core: deps.core, ...deps.dashboard });
+  if (deps.dashboard) {
+    await registerDashboard(app, {
+      core: deps.core,
+      webhookAllowPrivate: deps.webhookAllowPrivate ?? true,
+      ...deps.dashboard,
+    });
+  }
   return app;
 }

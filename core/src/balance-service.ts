@@ -35,6 +35,11 @@ import {
   setRealmTimezone,
   updateRealmSettings,
 } from "./admin/realms.ts";
+import {
+  type BindingSettingsPatch,
+  listRealmBindings,
+  updateBindingSettings,
+} from "./admin/update-binding-settings.ts";
 import { createUser, getUser, listUsers, type UserInput, updateUser } from "./admin/users.ts";
 import { type AmountInput, parseAmount } from "./amounts.ts";
 import type { Subject, WriteContext } from "./context.ts";
@@ -668,6 +673,13 @@ export function createBalanceService(
     setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
     bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
     listBindings: () => listBindings(db),
+    /** The guilds and teams bound to one realm (the dashboard's Bots page). */
+    listRealmBindings: (realmId: string) => listRealmBindings(db, realmId),
+    /** Managers and reaction rules of a guild or team bound to `realmId`; never binds or rebinds. */
+    updateBindingSettings: (
+      realmId: string,
+      input: { platform: "discord" | "slack"; externalId: string } & BindingSettingsPatch,
+    ) => updateBindingSettings(db, realmId, input),
 
     /** Sign-in links and sessions of the web dashboard, and the reads its pages make. */
     dashboard: {

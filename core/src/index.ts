@@ -5,6 +5,7 @@ export * from "./admin/lease-rate-limit.ts";
 export type { CredentialRow } from "./admin/manage-credentials.ts";
 export { MAX_SEARCH_VALUES, type MemberProfile, type MemberSearchType, memberSearchTypes } from "./admin/members.ts";
 export { isTimeZone, type RealmSettings } from "./admin/realms.ts";
+export type { BindingSettingsPatch } from "./admin/update-binding-settings.ts";
 export * from "./amounts.ts";
 export * from "./balance-service.ts";
 export * from "./context.ts";

@@ -7,6 +7,8 @@ export interface DashboardContext {
   now: () => Date;
   /** TALLY_PUBLIC_URL, the base of the public page's address shown in settings. */
   publicUrl?: string | undefined;
+  /** Whether webhook URLs may point at loopback or private addresses (the API's TALLY_WEBHOOK_ALLOW_PRIVATE). */
+  webhookAllowPrivate: boolean;
 }
 
 export const SESSION_COOKIE = "tally_session";

@@ -14,6 +14,7 @@ import { html } from "./html.ts";
 import { notice, page } from "./layout.ts";
 import { type DashboardContext, SESSION_COOKIE } from "./page-frame.ts";
 import { apiKeyPages } from "./pages/api-keys.ts";
+import { botPages } from "./pages/bots.ts";
 import { currencyPages } from "./pages/currencies.ts";
 import { currencyEditPages } from "./pages/currency-edit.ts";
 import { leaderboardPage } from "./pages/leaderboard.ts";
@@ -23,6 +24,7 @@ import { overviewPage } from "./pages/overview.ts";
 import { publicLeaderboardPage } from "./pages/public-leaderboard.ts";
 import { settingsPages } from "./pages/settings.ts";
 import { signInPages } from "./pages/sign-in.ts";
+import { webhookPages } from "./pages/webhooks.ts";
 import { serveAssets } from "./serve-assets.ts";
 
 declare module "fastify" {
@@ -38,6 +40,8 @@ export interface DashboardOptions {
   now?: (() => Date) | undefined;
   /** TALLY_PUBLIC_URL: the base of the public page's address that settings show (else the request's own). */
   publicUrl?: string | undefined;
+  /** TALLY_WEBHOOK_ALLOW_PRIVATE, as the API is given it: whether webhook URLs may point at private addresses. */
+  webhookAllowPrivate?: boolean | undefined;
 }
 
 // Only this server's own scripts and styles, no inline ones; shared by the dashboard and the public pages.
@@ -72,6 +76,7 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     core: options.core,
     now: options.now ?? (() => new Date()),
     publicUrl: options.publicUrl,
+    webhookAllowPrivate: options.webhookAllowPrivate ?? true,
   };
   await app.register(
     async (scope) => {
@@ -126,6 +131,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         currencyEditPages(pages, ctx);
         apiKeyPages(pages, ctx);
         settingsPages(pages, ctx);
+        webhookPages(pages, ctx);
+        botPages(pages, ctx);
       });
     },
     { prefix: "/dashboard" },

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "@tally/api";
-import { createBalanceService } from "@tally/core";
+import { createBalanceService, createWebhook } from "@tally/core";
 import { openDatabase, queryRows } from "@tally/db";
 import { SUMMARY_TTL_MS } from "@tally/web";
 import { sql } from "drizzle-orm";
@@ -40,6 +40,15 @@ try {
   await database.db.execute(sql`INSERT INTO balances (account_id, currency_id, realm_id, balance)
     SELECT account_id, currency_id, realm_id, sum(delta) FROM ledger_entries GROUP BY 1, 2, 3`);
   // Entries built up over a month have been vacuumed (hint bits set) by autovacuum; freshly bulk-loaded ones not yet.
+  // A webhook endpoint with 1,000 deliveries (a page of them is shown), a bound guild, the public page switched on.
+  const hook = await createWebhook(database.db, "default", { url: "http://127.0.0.1:9/hooks" }, { allowPrivate: true });
+  await database.db.execute(sql`INSERT INTO webhook_outbox (realm_id, type, entry_id, sequence)
+    SELECT 'default', 'balance.changed', g, g FROM generate_series(1, 1000) g`);
+  await database.db.execute(sql`INSERT INTO webhook_deliveries (endpoint_id, realm_id, event_id, type, outbox_id,
+      status, attempts, last_status_code, last_attempt_at)
+    SELECT ${hook.id}, 'default', 'evt_' || id, 'balance.changed', id, 'succeeded', 1, 200, now() FROM webhook_outbox`);
+  await core.bindBot({ platform: "discord", externalId: "100000000000000001", realmId: "default" });
+  await core.updateRealmSettings("default", { publicLeaderboard: true });
   await database.db.execute(sql`VACUUM ANALYZE`);
   const [count] = await queryRows<{ n: string }>(database.db, sql`SELECT count(*)::text AS n FROM ledger_entries`);
   console.log(`Seeded ${count?.n} entries in ${Math.round(performance.now() - started)} ms`);
@@ -63,6 +72,13 @@ try {
     ["reverse confirmation", "/dashboard/ledger/50000/reverse"],
     ["currencies", "/dashboard/currencies"],
     ["API keys", "/dashboard/keys"],
+    ["currency edit", `/dashboard/currencies/${cur.id}`],
+    ["settings", "/dashboard/settings"],
+    ["webhooks", "/dashboard/webhooks"],
+    ["webhook deliveries", `/dashboard/webhooks/${hook.id}`],
+    ["bots", "/dashboard/bots"],
+    ["public leaderboard", "/r/default"],
+    ["public leaderboard, this week", "/r/default?period=week"],
   ];
   const rows: string[] = [];
   let worst = 0;
