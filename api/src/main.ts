@@ -110,7 +110,7 @@ async function main(): Promise<void> {
         (error: unknown) => logger.error({ err: error }, "cannot listen for API key revocations"),
       );
     },
-    dashboard: {},
+    dashboard: { publicUrl },
     trustProxy: env.TALLY_TRUST_PROXY,
   });
   // Another process's currency change (a new scale, an archive) reaches this process's cache at once.

@@ -1,4 +1,4 @@
-import type { Currency, Database, EntryKind, InitiatorType } from "@tally/db";
+import type { Currency, Database, EntryKind, InitiatorType, Realm } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
@@ -27,7 +27,14 @@ import {
   searchMembers,
   updateMemberMetadata,
 } from "./admin/members.ts";
-import { createRealm, getRealm, listRealms, setRealmTimezone } from "./admin/realms.ts";
+import {
+  createRealm,
+  getRealm,
+  listRealms,
+  type RealmSettings,
+  setRealmTimezone,
+  updateRealmSettings,
+} from "./admin/realms.ts";
 import {
   type BindingSettingsPatch,
   listRealmBindings,
@@ -53,6 +60,7 @@ import { checkTimeZone, periodBounds } from "./giving/period-bounds.ts";
 import {
   claimExhaustionNotice,
   givenReaction,
+  givenReactionsOn,
   isDuplicateReaction,
   markReaction,
   type ReactionInput,
@@ -81,6 +89,7 @@ import { balanceOverTime, describeMember } from "./queries/describe-member.ts";
 import { type HistoryEntry, type HistoryQuery, history, type Page } from "./queries/history.ts";
 import { leaderboard } from "./queries/leaderboard.ts";
 import { type Period, periodLeaderboard } from "./queries/period-leaderboard.ts";
+import { type PublicLeaderboard, toPublicLeaderboard } from "./queries/public-leaderboard.ts";
 import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
 import { summarizeRealm } from "./queries/summarize-realm.ts";
 import { noteWrite, readHandle } from "./read-routing.ts";
@@ -177,6 +186,31 @@ export function createBalanceService(
     }
   }
 
+  /**
+   * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
+   * realm's time zone (`since` says when that period began).
+   */
+  async function leaderboardOf(
+    realmId: string,
+    query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
+    knownRealm?: Realm,
+  ) {
+    const cur = await currency(realmId, query.currencyId);
+    const period = query.period ?? "all";
+    if (period === "all") {
+      return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
+    }
+    const realm = knownRealm ?? (await getRealm(db, realmId));
+    if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
+    const board = await periodLeaderboard(reads(), realmId, cur.id, {
+      ...query,
+      period,
+      timezone: realm.timezone ?? "UTC",
+      now: now(),
+    });
+    return { ...board, currency: cur, period, since: board.since };
+  }
+
   const events = createObservers();
 
   /** The realm's time zone, where its allowance periods and daily caps start; UTC until the realm sets one. */
@@ -233,6 +267,27 @@ export function createBalanceService(
       if (isTallyError(error)) events.emit({ type: "refusal", code: error.code, via: ctx.via });
       throw error;
     }
+  }
+
+  /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
+  async function removeReaction(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
+    const given = await givenReaction(db, key);
+    if (!given) return { outcome: "nothing" };
+    const keyed = {
+      ...ctx,
+      idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
+    };
+    try {
+      await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
+    } catch (error) {
+      if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
+        await markReaction(db, key, "kept", "spent before the reaction was removed");
+        return { outcome: "kept", entryId: given.entryId };
+      }
+      if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+    }
+    await markReaction(db, key, "reversed", null);
+    return { outcome: "reversed", entryId: given.entryId };
   }
 
   return {
@@ -329,24 +384,24 @@ export function createBalanceService(
     },
 
     /** The reaction was taken away: its gift is reversed, unless the points were spent and may not overdraw. */
-    async reactionRemoved(ctx: WriteContext, key: ReactionKey): Promise<ReactionOutcome> {
-      const given = await givenReaction(db, key);
-      if (!given) return { outcome: "nothing" };
-      const keyed = {
-        ...ctx,
-        idempotencyKey: `${key.platform}:reaction-removed:${key.messageId}:${key.reactorId}:${key.emoji}`,
-      };
-      try {
-        await reverseEntry(db, keyed, given.entryId, { description: "reaction removed" });
-      } catch (error) {
-        if (isTallyError(error) && error.code === "INSUFFICIENT_BALANCE") {
-          await markReaction(db, key, "kept", "spent before the reaction was removed");
-          return { outcome: "kept", entryId: given.entryId };
-        }
-        if (!isTallyError(error) || error.code !== "ALREADY_REVERSED") throw error;
+    reactionRemoved: removeReaction,
+
+    /**
+     * A message's reactions were cleared (all, or one emoji's): every standing gift on it is taken back, one by one,
+     * each as if its reactor had removed it; the realm is the caller's, so another realm's gifts are never touched.
+     */
+    async reactionsCleared(
+      ctx: WriteContext,
+      target: { platform: ReactionKey["platform"]; messageId: string; emoji?: string | undefined },
+    ): Promise<ReactionOutcome> {
+      const reversed: string[] = [];
+      const kept: string[] = [];
+      for (const key of await givenReactionsOn(db, ctx.realmId, target)) {
+        const outcome = await removeReaction({ ...ctx, initiator: { type: key.platform, id: key.reactorId } }, key);
+        if (outcome.outcome === "reversed") reversed.push(outcome.entryId);
+        else if (outcome.outcome === "kept") kept.push(outcome.entryId);
       }
-      await markReaction(db, key, "reversed", null);
-      return { outcome: "reversed", entryId: given.entryId };
+      return { outcome: "cleared", reversed, kept };
     },
 
     /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
@@ -486,28 +541,28 @@ export function createBalanceService(
       return history(from, realmId, { ...query, accountId: state.accountId });
     },
 
+    leaderboard: leaderboardOf,
+
     /**
-     * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
-     * realm's time zone (`since` says when that period began).
+     * The leaderboard of `/r/{realmId}`, for anyone: names and amounts only (see queries/public-leaderboard.ts), the
+     * top `take` (25) of a currency that is not archived. A realm whose page is off answers exactly as an unknown
+     * realm does, so nobody can probe which realm ids exist.
      */
-    async leaderboard(
+    async publicLeaderboard(
       realmId: string,
-      query: { currencyId?: string | undefined; take?: number; after?: string; period?: Period | undefined },
-    ) {
-      const cur = await currency(realmId, query.currencyId);
-      const period = query.period ?? "all";
-      if (period === "all") {
-        return { ...(await leaderboard(reads(), realmId, cur.id, query)), currency: cur, period, since: null };
-      }
+      query: { currencyId?: string | undefined; period?: Period | undefined; take?: number | undefined } = {},
+    ): Promise<PublicLeaderboard> {
       const realm = await getRealm(db, realmId);
-      if (!realm) throw new TallyError("NOT_FOUND", `No realm "${realmId}".`);
-      const board = await periodLeaderboard(reads(), realmId, cur.id, {
-        ...query,
-        period,
-        timezone: realm.timezone ?? "UTC",
-        now: now(),
-      });
-      return { ...board, currency: cur, period, since: board.since };
+      if (!realm?.publicLeaderboard)
+        throw new TallyError("NOT_FOUND", "There is no public leaderboard at this address.");
+      const cur = await currency(realmId, query.currencyId);
+      if (cur.archivedAt) throw new TallyError("NOT_FOUND", `No realm point (currency) "${cur.id}" on this page.`);
+      const board = await leaderboardOf(
+        realmId,
+        { currencyId: cur.id, period: query.period, take: query.take ?? 25 },
+        realm,
+      );
+      return toPublicLeaderboard(realm, await realmCurrencies(realmId), cur, board);
     },
 
     /** Checks the ledger's invariants over one realm, or all of them: `{ ok, accounts, entries, problems }`. */
@@ -517,6 +572,8 @@ export function createBalanceService(
     getRealm: (id: string) => getRealm(db, id),
     /** IANA zone for period boundaries; null means UTC. */
     setRealmTimezone: (id: string, timezone: string | null) => setRealmTimezone(db, id, timezone),
+    /** The time zone and whether the public leaderboard page is on; a field left out keeps its value. */
+    updateRealmSettings: (id: string, settings: RealmSettings) => updateRealmSettings(db, id, settings),
     listRealms: () => listRealms(db),
 
     createCurrency: (realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) =>
@@ -527,7 +584,7 @@ export function createBalanceService(
     },
 
     getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
-    /** Name, emoji, overdraft rule, and the scale while the currency has no entries. */
+    /** Name, emoji, overdraft rule, allowance, default, and the scale while the currency has no entries. */
     updateCurrency: (realmId: string, currencyId: string, patch: CurrencyPatch, idempotencyKey?: string) =>
       changed(
         realmId,

@@ -21,6 +21,7 @@ export const NAV = [
   { href: "/dashboard/keys", label: "API keys" },
   { href: "/dashboard/webhooks", label: "Webhooks" },
   { href: "/dashboard/bots", label: "Bots" },
+  { href: "/dashboard/settings", label: "Settings" },
 ] as const;
 
 /** The page shell: no inline script or style, so the Content-Security-Policy can forbid both. */

@@ -7,6 +7,8 @@ export interface DashboardContext {
   now: () => Date;
   /** Whether webhook URLs may point at loopback or private addresses (the API's TALLY_WEBHOOK_ALLOW_PRIVATE). */
   webhookAllowPrivate: boolean;
+  /** TALLY_PUBLIC_URL, the base of the public page's address shown in settings. */
+  publicUrl?: string | undefined;
 }
 
 export const SESSION_COOKIE = "tally_session";

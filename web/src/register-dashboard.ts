@@ -9,17 +9,20 @@ import {
   isDatabaseUnavailable,
   isTallyError,
 } from "@tally/core";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { html } from "./html.ts";
 import { notice, page } from "./layout.ts";
 import { type DashboardContext, SESSION_COOKIE } from "./page-frame.ts";
 import { apiKeyPages } from "./pages/api-keys.ts";
 import { botPages } from "./pages/bots.ts";
 import { currencyPages } from "./pages/currencies.ts";
+import { currencyEditPages } from "./pages/currency-edit.ts";
 import { leaderboardPage } from "./pages/leaderboard.ts";
 import { ledgerPages } from "./pages/ledger.ts";
 import { memberPage } from "./pages/member.ts";
 import { overviewPage } from "./pages/overview.ts";
+import { publicLeaderboardPage } from "./pages/public-leaderboard.ts";
+import { settingsPages } from "./pages/settings.ts";
 import { signInPages } from "./pages/sign-in.ts";
 import { webhookPages } from "./pages/webhooks.ts";
 import { serveAssets } from "./serve-assets.ts";
@@ -37,7 +40,32 @@ export interface DashboardOptions {
   now?: (() => Date) | undefined;
   /** TALLY_WEBHOOK_ALLOW_PRIVATE, as the API is given it: whether webhook URLs may point at private addresses. */
   webhookAllowPrivate?: boolean | undefined;
+  /** TALLY_PUBLIC_URL: the base of the public page's address that settings show (else the request's own). */
+  publicUrl?: string | undefined;
 }
+
+// Only this server's own scripts and styles, no inline ones; shared by the dashboard and the public pages.
+const HELMET = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  },
+};
+
+/** Browser pages: outside the API-key check and the OpenAPI document. */
+const browserRoute = (route: RouteOptions) => {
+  route.config = { ...route.config, public: true };
+  route.schema = { ...route.schema, hide: true };
+};
 
 /**
  * The dashboard under `/dashboard`: server-rendered pages behind a server-side session, a CSRF token on every form,
@@ -48,14 +76,11 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     core: options.core,
     now: options.now ?? (() => new Date()),
     webhookAllowPrivate: options.webhookAllowPrivate ?? true,
+    publicUrl: options.publicUrl,
   };
   await app.register(
     async (scope) => {
-      scope.addHook("onRoute", (route) => {
-        // Browser pages: outside the API-key check and the OpenAPI document.
-        route.config = { ...route.config, public: true };
-        route.schema = { ...route.schema, hide: true };
-      });
+      scope.addHook("onRoute", browserRoute);
       await scope.register(cookie);
       await scope.register(formbody);
       await scope.register(csrf, {
@@ -63,21 +88,7 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         cookieKey: "tally_csrf",
         cookieOpts: { path: "/dashboard", sameSite: "lax", httpOnly: true },
       });
-      await scope.register(helmet, {
-        contentSecurityPolicy: {
-          useDefaults: false,
-          directives: {
-            defaultSrc: ["'none'"],
-            scriptSrc: ["'self'"],
-            styleSrc: ["'self'"],
-            imgSrc: ["'self'", "data:"],
-            connectSrc: ["'self'"],
-            formAction: ["'self'"],
-            frameAncestors: ["'none'"],
-            baseUri: ["'none'"],
-          },
-        },
-      });
+      await scope.register(helmet, HELMET);
       scope.decorateRequest("dashboard", undefined as unknown as DashboardIdentity);
       scope.setErrorHandler((error, request, reply) => renderError(error, request, reply));
       scope.setNotFoundHandler((_request, reply) =>
@@ -117,12 +128,23 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         ledgerPages(pages, ctx);
         memberPage(pages, ctx);
         currencyPages(pages, ctx);
+        currencyEditPages(pages, ctx);
         apiKeyPages(pages, ctx);
         webhookPages(pages, ctx);
         botPages(pages, ctx);
+        settingsPages(pages, ctx);
       });
     },
     { prefix: "/dashboard" },
+  );
+  // The public pages: no session, no cookie, no form that writes; the same CSP.
+  await app.register(
+    async (scope) => {
+      scope.addHook("onRoute", browserRoute);
+      await scope.register(helmet, HELMET);
+      publicLeaderboardPage(scope, ctx);
+    },
+    { prefix: "/r" },
   );
 }
 

@@ -89,6 +89,8 @@ export interface CurrencyPatch {
   allowNegative?: boolean | undefined;
   /** What each member may give away per period (`/points thank`, reactions); null removes it. */
   allowance?: AllowanceInput | null | undefined;
+  /** Makes it the realm's default currency (the old default stops being one); an archived currency cannot be. */
+  isDefault?: true | undefined;
 }
 
 type StoredCurrency = Omit<
@@ -199,6 +201,19 @@ export async function patchValues(tx: Database, current: Currency, patch: Curren
   }
   if (patch.allowance !== undefined) {
     Object.assign(values, allowanceValues(patch.allowance, values.scale ?? current.scale));
+  }
+  if (patch.isDefault && !current.isDefault) {
+    if (current.archivedAt) {
+      throw new TallyError("CONFLICT", "An archived currency cannot be the default; unarchive it first.");
+    }
+    // As in createCurrency: one default switch per realm at a time, or two could each clear the old default and
+    // both set theirs, breaking the one-default index. This currency's row is locked already, the realm's next.
+    await tx.select({ id: realms.id }).from(realms).where(eq(realms.id, current.realmId)).for("no key update");
+    await tx
+      .update(currencies)
+      .set({ isDefault: false, updatedAt: new Date() })
+      .where(and(eq(currencies.realmId, current.realmId), eq(currencies.isDefault, true)));
+    values.isDefault = true;
   }
   return values;
 }

@@ -43,12 +43,24 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/** The realm settings a manager may change; a field left out keeps its value. */
+export interface RealmSettings {
+  /** IANA zone where days, weeks (from Monday) and months of period leaderboards start; null goes back to UTC. */
+  timezone?: string | null | undefined;
+  /** Whether `/r/{realmId}` shows the realm's leaderboard (names and amounts only) to anyone. */
+  publicLeaderboard?: boolean | undefined;
+}
+
 /**
- * Sets the realm's time zone, which decides where a day, a week (from Monday) and a month start for period
- * leaderboards; null goes back to UTC. The database must know the zone too, as it computes the boundaries.
+ * Changes realm settings in one statement. The database must know a new time zone too, as it computes the period
+ * boundaries: the update is conditional on it, so an unknown zone changes nothing.
  */
-export async function setRealmTimezone(db: Database, id: string, timezone: string | null): Promise<Realm> {
-  if (timezone !== null && !isTimeZone(timezone)) {
+export async function updateRealmSettings(db: Database, id: string, settings: RealmSettings): Promise<Realm> {
+  const { timezone, publicLeaderboard } = settings;
+  if (timezone === undefined && publicLeaderboard === undefined) {
+    throw new TallyError("VALIDATION", "Name at least one setting to change: timezone or publicLeaderboard.");
+  }
+  if (typeof timezone === "string" && !isTimeZone(timezone)) {
     throw new TallyError(
       "VALIDATION",
       `timezone: "${timezone.slice(0, 64)}" is not an IANA time zone; use a name like "Europe/Berlin" or "UTC".`,
@@ -57,8 +69,17 @@ export async function setRealmTimezone(db: Database, id: string, timezone: strin
   try {
     const [realm] = await db
       .update(realms)
-      .set({ timezone, updatedAt: new Date() })
-      .where(and(eq(realms.id, id), timezone === null ? sql`true` : sql`(now() AT TIME ZONE ${timezone}) IS NOT NULL`))
+      .set({
+        ...(timezone !== undefined && { timezone }),
+        ...(publicLeaderboard !== undefined && { publicLeaderboard }),
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(realms.id, id),
+          typeof timezone === "string" ? sql`(now() AT TIME ZONE ${timezone}) IS NOT NULL` : sql`true`,
+        ),
+      )
       .returning();
     if (!realm) throw new TallyError("NOT_FOUND", `No realm "${id}".`);
     return realm;
@@ -70,3 +91,7 @@ export async function setRealmTimezone(db: Database, id: string, timezone: strin
     throw error;
   }
 }
+
+/** Sets the realm's time zone (see updateRealmSettings); null goes back to UTC. */
+export const setRealmTimezone = (db: Database, id: string, timezone: string | null): Promise<Realm> =>
+  updateRealmSettings(db, id, { timezone });

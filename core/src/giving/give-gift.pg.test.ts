@@ -43,3 +43,41 @@ describe("allowance under concurrency (PostgreSQL)", () => {
     expect(refused.length).toBeGreaterThan(100);
   });
 });
+
+describe("clearing a message's reactions under concurrency (PostgreSQL)", () => {
+  it("clears racing each other and single removals take each gift back exactly once", async () => {
+    const author = discord("120000000000000200");
+    const reactors = Array.from({ length: 12 }, (_, i) => `1200000000000003${String(i).padStart(2, "0")}`);
+    const on = { platform: "discord" as const, messageId: "120000000000000900", emoji: "🌮" };
+    const as = (id: string): WriteContext => ({
+      realmId: "default",
+      initiator: { type: "discord", id },
+      via: "discord",
+    });
+    for (const id of reactors) {
+      const given = await world.core.reactionAdded(as(id), {
+        ...on,
+        reactorId: id,
+        targetId: "120000000000000200",
+        giver: discord(id),
+        target: author,
+        amount: 3,
+      });
+      expect(given.outcome).toBe("given");
+    }
+    expect((await world.core.balanceOf("default", author)).balance).toBe(36n);
+    const outcomes = await Promise.all([
+      world.core.reactionsCleared(as("guild"), { platform: "discord", messageId: on.messageId }),
+      world.core.reactionsCleared(as("guild"), { platform: "discord", messageId: on.messageId, emoji: "🌮" }),
+      ...reactors.map((id) => world.core.reactionRemoved(as(id), { ...on, reactorId: id })),
+    ]);
+    expect(outcomes.every((o) => o.outcome !== "kept")).toBe(true);
+    expect((await world.core.balanceOf("default", author)).balance).toBe(0n);
+    const [row] = await queryRows<{ reversals: string; standing: string }>(
+      world.t.db,
+      sql`SELECT (SELECT count(*) FROM ledger_entries WHERE kind = 'reversal')::text AS reversals,
+        (SELECT count(*) FROM reaction_gifts WHERE state = 'given')::text AS standing`,
+    );
+    expect(row).toEqual({ reversals: "12", standing: "0" });
+  });
+});

@@ -54,6 +54,30 @@ export async function givenReaction(db: Database, key: ReactionKey): Promise<{ e
   return row && { entryId: row.entry_id };
 }
 
+/**
+ * The reactions on a message whose gifts still stand: every one, or only those of one emoji (Discord's
+ * `MESSAGE_REACTION_REMOVE_ALL` and `_REMOVE_EMOJI`, when a moderator clears a message's reactions).
+ */
+export async function givenReactionsOn(
+  db: Database,
+  realmId: string,
+  target: { platform: ReactionKey["platform"]; messageId: string; emoji?: string | undefined },
+): Promise<ReactionKey[]> {
+  const rows = await queryRows<{ reactor_id: string; emoji: string }>(
+    db,
+    sql`SELECT reactor_id, emoji FROM reaction_gifts WHERE platform = ${target.platform}
+        AND message_id = ${target.messageId} AND realm_id = ${realmId} AND state = 'given' AND entry_id IS NOT NULL
+        ${target.emoji === undefined ? sql`` : sql`AND emoji = ${target.emoji}`}
+        ORDER BY created_at, reactor_id, emoji`,
+  );
+  return rows.map((r) => ({
+    platform: target.platform,
+    messageId: target.messageId,
+    reactorId: r.reactor_id,
+    emoji: r.emoji,
+  }));
+}
+
 export async function markReaction(
   db: Database,
   key: ReactionKey,
@@ -106,4 +130,6 @@ export type ReactionOutcome =
   | { outcome: "reversed"; entryId: string }
   /** Removed, but the points were spent and the currency forbids overdraft: the gift stays (recorded). */
   | { outcome: "kept"; entryId: string }
+  /** A message's reactions were cleared at once: each standing gift was reversed, or kept as a single removal would. */
+  | { outcome: "cleared"; reversed: string[]; kept: string[] }
   | { outcome: "nothing" };

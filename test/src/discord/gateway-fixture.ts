@@ -10,7 +10,11 @@ export interface GatewayFixture {
   errors: unknown[];
   /** Dispatches a reaction event and resolves with what Tally made of it. */
   react(
-    event: "MESSAGE_REACTION_ADD" | "MESSAGE_REACTION_REMOVE",
+    event:
+      | "MESSAGE_REACTION_ADD"
+      | "MESSAGE_REACTION_REMOVE"
+      | "MESSAGE_REACTION_REMOVE_ALL"
+      | "MESSAGE_REACTION_REMOVE_EMOJI",
     data: Record<string, unknown>,
   ): Promise<ReactionOutcome>;
 }

@@ -4,7 +4,14 @@ import { createSlackApp, LogLevel, type SlackApp } from "@tally/slack-bot";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordSubject, type GatewayFixture, startGatewayFixture } from "../discord/gateway-fixture.ts";
-import { GUILD_ID, type MemberFixture, memberRecord, messageId, reactionPayload } from "../discord/interactions.ts";
+import {
+  CHANNEL_ID,
+  GUILD_ID,
+  type MemberFixture,
+  memberRecord,
+  messageId,
+  reactionPayload,
+} from "../discord/interactions.ts";
 import { type Harness, startHarness } from "../harness.ts";
 import { people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
 import { type LocalSlack, startLocalSlack, TEAM_ID } from "../slack/local-slack.ts";
@@ -112,6 +119,52 @@ describe("reactions as points on Discord (gateway MESSAGE_REACTION_ADD / REMOVE)
     expect((await react("MESSAGE_REACTION_ADD", cy, message)).outcome).toBe("given");
     expect((await react("MESSAGE_REACTION_ADD", cy, message, { name: "👍" })).outcome).toBe("nothing");
     expect(await balance(discordSubject(bob.id))).toBe(2n);
+    expect(discord.errors).toEqual([]);
+  });
+
+  it("takes back every standing gift when a message's reactions are cleared, all or one emoji's, in this guild only", async () => {
+    const rules = await h.call("PUT", `/api/v1/realms/default/reactions/discord/${GUILD_ID}`, {
+      body: {
+        reactions: [
+          { emoji: "🌮", amount: 2 },
+          { emoji: "⭐", amount: 1 },
+        ],
+      },
+    });
+    expect(rules.status).toBe(200);
+    const message = { id: messageId(), authorId: bob.id };
+    const other = { id: messageId(), authorId: bob.id };
+    const STAR = { name: "⭐" };
+    for (const [who, on, emoji] of [
+      [ada, message, TACO],
+      [cy, message, TACO],
+      [ada, message, STAR],
+      [ada, other, TACO],
+    ] as const) {
+      expect((await react("MESSAGE_REACTION_ADD", who, on, emoji)).outcome).toBe("given");
+    }
+    expect(await balance(discordSubject(bob.id))).toBe(7n);
+    const cleared = (t: "MESSAGE_REACTION_REMOVE_ALL" | "MESSAGE_REACTION_REMOVE_EMOJI", emoji?: { name: string }) =>
+      discord.react(t, {
+        channel_id: CHANNEL_ID,
+        message_id: message.id,
+        guild_id: GUILD_ID,
+        ...(emoji ? { emoji: { id: null, name: emoji.name } } : {}),
+      });
+
+    const tacos = await cleared("MESSAGE_REACTION_REMOVE_EMOJI", TACO);
+    expect(tacos).toMatchObject({ outcome: "cleared", kept: [] });
+    expect(tacos.outcome === "cleared" && tacos.reversed).toHaveLength(2);
+    expect(await balance(discordSubject(bob.id))).toBe(3n);
+    const all = await cleared("MESSAGE_REACTION_REMOVE_ALL");
+    expect(all.outcome === "cleared" && all.reversed).toHaveLength(1);
+    expect(await balance(discordSubject(bob.id))).toBe(2n); // the taco on the other message stands
+    // A redelivered clear finds nothing left; the same reaction added again is still counted once ever.
+    expect(await cleared("MESSAGE_REACTION_REMOVE_ALL")).toEqual({ outcome: "cleared", reversed: [], kept: [] });
+    expect((await react("MESSAGE_REACTION_ADD", ada, message)).outcome).toBe("duplicate");
+    expect(await balance(discordSubject(bob.id))).toBe(2n);
+    const reversals = (await h.core.history("default", { limit: 100 })).items.filter((e) => e.kind === "reversal");
+    expect(reversals.map((e) => e.initiatorId).sort()).toEqual([ada.id, ada.id, cy.id].sort());
     expect(discord.errors).toEqual([]);
   });
 

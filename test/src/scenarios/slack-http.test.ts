@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { queryRows } from "@tally/db";
-import { createSlackApp, LogLevel, type SlackApp, signSlackRequest } from "@tally/slack-bot";
+import { createSlackApp, LogLevel, signSlackRequest } from "@tally/slack-bot";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Harness } from "../harness.ts";
-import { configuredAdmins, people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
-import { type LocalSlack, startLocalSlack } from "../slack/local-slack.ts";
+import { people, SIGNING_SECRET, slackSubject } from "../slack/fixtures.ts";
+import type { LocalSlack } from "../slack/local-slack.ts";
 import { type SlackHarness, startSlackHarness } from "../slack/slack-harness.ts";
 import { postSigned, postSlashCommand, slashCommandPayload } from "../slack/slash-command.ts";
 

@@ -5,7 +5,7 @@ import { type DashboardContext, sendPage, signedInFrame } from "../page-frame.ts
 
 type CurrencyForm = { name?: unknown; emoji?: unknown; scale?: unknown; allowNegative?: unknown; isDefault?: unknown };
 
-/** The realm's currencies, and a form to create one (core's createCurrency validates it). */
+/** The realm's currencies (each links to its edit page), and a form to create one (core's createCurrency validates it). */
 export function currencyPages(pages: FastifyInstance, ctx: DashboardContext): void {
   const show = async (
     request: Parameters<typeof signedInFrame>[1],
@@ -22,8 +22,8 @@ export function currencyPages(pages: FastifyInstance, ctx: DashboardContext): vo
       reply,
       page(
         frame,
-        html`${message ?? ""}<div class="table-wrap"><table><thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Emoji</th><th scope="col" class="num">Scale</th><th scope="col">Below zero</th><th scope="col">Default</th></tr></thead>
-<tbody>${currencies.map((c) => html`<tr><td>${c.name}</td><td><code>${c.id}</code></td><td>${c.emoji ?? ""}</td><td class="num">${c.scale}</td><td>${c.allowNegative ? "allowed" : "no"}</td><td>${c.isDefault ? "yes" : ""}</td></tr>`)}</tbody></table></div>
+        html`${message ?? ""}<div class="table-wrap"><table><thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Emoji</th><th scope="col" class="num">Scale</th><th scope="col">Below zero</th><th scope="col">Default</th><th scope="col">State</th></tr></thead>
+<tbody>${currencies.map((c) => html`<tr><td><a href="/dashboard/currencies/${encodeURIComponent(c.id)}" aria-label="Edit ${c.name}">${c.name}</a></td><td><code>${c.id}</code></td><td>${c.emoji ?? ""}</td><td class="num">${c.scale}</td><td>${c.allowNegative ? "allowed" : "no"}</td><td>${c.isDefault ? "yes" : ""}</td><td>${c.archivedAt ? "archived" : "active"}</td></tr>`)}</tbody></table></div>
 <h2>New currency</h2>
 <form method="post" action="/dashboard/currencies" class="filters">
 <input type="hidden" name="_csrf" value="${frame.csrf}">

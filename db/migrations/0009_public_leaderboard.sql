@@ -1,0 +1,1 @@
+ALTER TABLE "realms" ADD COLUMN "public_leaderboard" boolean DEFAULT false NOT NULL;
