@@ -43,18 +43,6 @@ async function otherRealm(): Promise<WebClient> {
   return signedIn(key);
 }
 
-/** A form with repeated fields (ticked checkboxes), which WebClient's record cannot hold. */
-async function postPairs(web: WebClient, path: string, pairs: [string, string][]) {
-  const cookie = [...web.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  const response = await fetch(`${web.base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(pairs).toString(),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
 /** Creates an endpoint through the page; answers its id and the secret shown that once. */
 async function createThroughPage(web: WebClient, form: Record<string, string> = {}) {
   const list = await web.get("/dashboard/webhooks");
@@ -79,7 +67,7 @@ describe("dashboard webhooks page", () => {
     expect(empty.text).toContain("This realm has no webhook endpoints yet.");
     expect(empty.text).toMatch(/<a href="\/dashboard\/webhooks"[^>]*>Webhooks<\/a>/);
     expect(empty.text).toContain('<label for="w-url">URL</label>');
-    const created = await postPairs(web, "/dashboard/webhooks", [
+    const created = await web.post("/dashboard/webhooks", [
       ["_csrf", WebClient.csrf(empty.text)],
       ["url", receiver.url],
       ["description", "shop sync"],
@@ -185,7 +173,7 @@ describe("dashboard webhooks page", () => {
   it("changes an endpoint's URL, description and events, and refuses a bad URL there with 400, changing nothing", async () => {
     const web = await signedIn();
     const { id, page } = await createThroughPage(web, { description: "first" });
-    const edited = await postPairs(web, `/dashboard/webhooks/${id}`, [
+    const edited = await web.post(`/dashboard/webhooks/${id}`, [
       ["_csrf", WebClient.csrf(page)],
       ["url", `${receiver.url}?v=2`],
       ["description", "second"],
