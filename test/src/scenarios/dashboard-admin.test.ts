@@ -3,6 +3,8 @@ import { deliverDue, listDeliveries, listWebhooks, type WebhookWorkerOptions } f
 import { queryRows, webhookEndpoints } from "@tally/db";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { discordSubject, startGatewayFixture } from "../discord/gateway-fixture.ts";
+import { GUILD_ID, pointsInteraction } from "../discord/interactions.ts";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 import { WebClient } from "../web-client.ts";
 import { type Receiver, startReceiver, until } from "../webhook-receiver.ts";
@@ -323,6 +325,33 @@ describe("dashboard bots page", () => {
         settings: { managerUserIds: ["U0BOSS"] },
       }),
     ]);
+
+  it("makes a role named on the page a manager role in Discord at once (a real gateway bot)", async () => {
+    const bot = await startGatewayFixture(h.core);
+    try {
+      await h.core.bindBot({ platform: "discord", externalId: GUILD_ID, realmId: "default", settings: {} });
+      const role = "930000000000000777";
+      const helper = { id: "930000000000000001", username: "helper", roles: [role] };
+      const ada = { id: "930000000000000002", username: "ada" };
+      const give = () => bot.send(pointsInteraction(helper, "give", { user: ada, amount: 5 }));
+      type Embed = { title: string };
+      const title = (answer: { body: { data: { embeds: Embed[] } } }) => answer.body.data.embeds[0]?.title;
+      expect(title(await give())).toBe("Only managers can do that");
+
+      const web = await signedIn();
+      const shown = await web.get("/dashboard/bots");
+      const saved = await web.post(`/dashboard/bots/discord/${GUILD_ID}`, {
+        _csrf: WebClient.csrf(shown.text),
+        managers: role,
+        reactions: "",
+      });
+      expect(saved.status).toBe(200);
+      expect(title(await give())).toBe("Points given");
+      expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(5n);
+    } finally {
+      await bot.stop();
+    }
+  });
 
   it("says how to bind when nothing is bound to the realm", async () => {
     const web = await signedIn();
