@@ -9,7 +9,8 @@ export class WebClient {
   async request(
     method: string,
     path: string,
-    form?: Record<string, string>,
+    /** Pairs when a field repeats (ticked checkboxes of one name). */
+    form?: Record<string, string> | [string, string][],
     headers: Record<string, string> = {},
   ): Promise<{ status: number; text: string; location: string | null; headers: Headers }> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -40,7 +41,7 @@ export class WebClient {
   }
 
   get = (path: string, headers?: Record<string, string>) => this.request("GET", path, undefined, headers);
-  post = (path: string, form: Record<string, string>, headers?: Record<string, string>) =>
+  post = (path: string, form: Record<string, string> | [string, string][], headers?: Record<string, string>) =>
     this.request("POST", path, form, headers);
 
   /** The CSRF token of the first form on a page. */

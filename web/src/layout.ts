@@ -19,9 +19,9 @@ export const NAV = [
   { href: "/dashboard/ledger", label: "Ledger" },
   { href: "/dashboard/currencies", label: "Currencies" },
   { href: "/dashboard/keys", label: "API keys" },
-  { href: "/dashboard/settings", label: "Settings" },
   { href: "/dashboard/webhooks", label: "Webhooks" },
   { href: "/dashboard/bots", label: "Bots" },
+  { href: "/dashboard/settings", label: "Settings" },
 ] as const;
 
 /** The page shell: no inline script or style, so the Content-Security-Policy can forbid both. */

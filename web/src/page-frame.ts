@@ -5,10 +5,10 @@ import type { PageFrame } from "./layout.ts";
 export interface DashboardContext {
   core: BalanceService;
   now: () => Date;
-  /** TALLY_PUBLIC_URL, the base of the public page's address shown in settings. */
-  publicUrl?: string | undefined;
   /** Whether webhook URLs may point at loopback or private addresses (the API's TALLY_WEBHOOK_ALLOW_PRIVATE). */
   webhookAllowPrivate: boolean;
+  /** TALLY_PUBLIC_URL, the base of the public page's address shown in settings. */
+  publicUrl?: string | undefined;
 }
 
 export const SESSION_COOKIE = "tally_session";

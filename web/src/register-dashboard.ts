@@ -38,10 +38,10 @@ export interface DashboardOptions {
   core: BalanceService;
   /** The clock sessions and links are checked against (tests move it forward). */
   now?: (() => Date) | undefined;
-  /** TALLY_PUBLIC_URL: the base of the public page's address that settings show (else the request's own). */
-  publicUrl?: string | undefined;
   /** TALLY_WEBHOOK_ALLOW_PRIVATE, as the API is given it: whether webhook URLs may point at private addresses. */
   webhookAllowPrivate?: boolean | undefined;
+  /** TALLY_PUBLIC_URL: the base of the public page's address that settings show (else the request's own). */
+  publicUrl?: string | undefined;
 }
 
 // Only this server's own scripts and styles, no inline ones; shared by the dashboard and the public pages.
@@ -75,8 +75,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   const ctx: DashboardContext = {
     core: options.core,
     now: options.now ?? (() => new Date()),
-    publicUrl: options.publicUrl,
     webhookAllowPrivate: options.webhookAllowPrivate ?? true,
+    publicUrl: options.publicUrl,
   };
   await app.register(
     async (scope) => {
@@ -130,9 +130,9 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         currencyPages(pages, ctx);
         currencyEditPages(pages, ctx);
         apiKeyPages(pages, ctx);
-        settingsPages(pages, ctx);
         webhookPages(pages, ctx);
         botPages(pages, ctx);
+        settingsPages(pages, ctx);
       });
     },
     { prefix: "/dashboard" },

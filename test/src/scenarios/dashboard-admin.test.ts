@@ -3,6 +3,8 @@ import { deliverDue, listDeliveries, listWebhooks, type WebhookWorkerOptions } f
 import { queryRows, webhookEndpoints } from "@tally/db";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { discordSubject, startGatewayFixture } from "../discord/gateway-fixture.ts";
+import { GUILD_ID, pointsInteraction } from "../discord/interactions.ts";
 import { BOOTSTRAP_KEY, type Harness, startHarness } from "../harness.ts";
 import { WebClient } from "../web-client.ts";
 import { type Receiver, startReceiver, until } from "../webhook-receiver.ts";
@@ -43,18 +45,6 @@ async function otherRealm(): Promise<WebClient> {
   return signedIn(key);
 }
 
-/** A form with repeated fields (ticked checkboxes), which WebClient's record cannot hold. */
-async function postPairs(web: WebClient, path: string, pairs: [string, string][]) {
-  const cookie = [...web.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  const response = await fetch(`${web.base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(pairs).toString(),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
 /** Creates an endpoint through the page; answers its id and the secret shown that once. */
 async function createThroughPage(web: WebClient, form: Record<string, string> = {}) {
   const list = await web.get("/dashboard/webhooks");
@@ -79,7 +69,7 @@ describe("dashboard webhooks page", () => {
     expect(empty.text).toContain("This realm has no webhook endpoints yet.");
     expect(empty.text).toMatch(/<a href="\/dashboard\/webhooks"[^>]*>Webhooks<\/a>/);
     expect(empty.text).toContain('<label for="w-url">URL</label>');
-    const created = await postPairs(web, "/dashboard/webhooks", [
+    const created = await web.post("/dashboard/webhooks", [
       ["_csrf", WebClient.csrf(empty.text)],
       ["url", receiver.url],
       ["description", "shop sync"],
@@ -185,7 +175,7 @@ describe("dashboard webhooks page", () => {
   it("changes an endpoint's URL, description and events, and refuses a bad URL there with 400, changing nothing", async () => {
     const web = await signedIn();
     const { id, page } = await createThroughPage(web, { description: "first" });
-    const edited = await postPairs(web, `/dashboard/webhooks/${id}`, [
+    const edited = await web.post(`/dashboard/webhooks/${id}`, [
       ["_csrf", WebClient.csrf(page)],
       ["url", `${receiver.url}?v=2`],
       ["description", "second"],
@@ -335,6 +325,33 @@ describe("dashboard bots page", () => {
         settings: { managerUserIds: ["U0BOSS"] },
       }),
     ]);
+
+  it("makes a role named on the page a manager role in Discord at once (a real gateway bot)", async () => {
+    const bot = await startGatewayFixture(h.core);
+    try {
+      await h.core.bindBot({ platform: "discord", externalId: GUILD_ID, realmId: "default", settings: {} });
+      const role = "930000000000000777";
+      const helper = { id: "930000000000000001", username: "helper", roles: [role] };
+      const ada = { id: "930000000000000002", username: "ada" };
+      const give = () => bot.send(pointsInteraction(helper, "give", { user: ada, amount: 5 }));
+      type Embed = { title: string };
+      const title = (answer: { body: { data: { embeds: Embed[] } } }) => answer.body.data.embeds[0]?.title;
+      expect(title(await give())).toBe("Only managers can do that");
+
+      const web = await signedIn();
+      const shown = await web.get("/dashboard/bots");
+      const saved = await web.post(`/dashboard/bots/discord/${GUILD_ID}`, {
+        _csrf: WebClient.csrf(shown.text),
+        managers: role,
+        reactions: "",
+      });
+      expect(saved.status).toBe(200);
+      expect(title(await give())).toBe("Points given");
+      expect((await h.core.balanceOf("default", discordSubject(ada.id))).balance).toBe(5n);
+    } finally {
+      await bot.stop();
+    }
+  });
 
   it("says how to bind when nothing is bound to the realm", async () => {
     const web = await signedIn();
