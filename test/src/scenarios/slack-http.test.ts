@@ -287,7 +287,8 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       signingSecret: SIGNING_SECRET,
       apiUrl: slack.apiUrl,
       logLevel: LogLevel.ERROR,
-      userCacheMs: 300,
+      // Long enough that two commands land inside it even on a loaded machine, short enough to wait out.
+      userCacheMs: 2000,
     });
     s.handler = shortLived.handler;
     try {
@@ -296,7 +297,7 @@ describe("Slack over HTTP: POST /slack/events on the API server", () => {
       await points(people.admin.id, "balance");
       await points(people.admin.id, "balance");
       expect(asked()).toHaveLength(before + 1);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
       await points(people.admin.id, "balance");
       expect(asked()).toHaveLength(before + 2);
     } finally {
