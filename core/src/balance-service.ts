@@ -663,11 +663,17 @@ export function createBalanceService(
     listUsers: (realmId: string, query?: { cursor?: string; limit?: number }) => listUsers(db, realmId, query),
 
     /** Binds a guild or team to a realm; its reaction rules, when given, are checked first. */
-    bindBot: (input: Parameters<typeof bindBot>[1]) =>
+    bindBot: async (input: Parameters<typeof bindBot>[1]) =>
       bindBot(
         db,
         input.settings?.reactions
-          ? { ...input, settings: { ...input.settings, reactions: checkReactionRules(input.settings.reactions) } }
+          ? {
+              ...input,
+              settings: {
+                ...input.settings,
+                reactions: await checkReactionRules(db, input.realmId, input.settings.reactions),
+              },
+            }
           : input,
       ),
     setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),

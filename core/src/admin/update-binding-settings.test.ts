@@ -79,6 +79,8 @@ describe("bindings of one realm", () => {
     [{ managerUserIds: ["U0BOSS"] }, "managerUserIds: Discord"],
     [{ reactions: [{ emoji: "two words", amount: 1 }] }, "reactions[0].emoji"],
     [{ reactions: [{ emoji: "star", amount: 0 }] }, "reactions[0].amount"],
+    // The default currency has no decimal places: 1.5 would fail at every reaction.
+    [{ reactions: [{ emoji: "star", amount: 1.5 }] }, "reactions[0].amount: The amount must be a whole number"],
     [{ reactions: [{ emoji: "star", amount: 1, currencyId: "nope" }] }, "reactions[0].currencyId"],
   ])("refuses %j naming %s, changing nothing", async (patch, field) => {
     await twoRealms();

@@ -1,11 +1,4 @@
-import {
-  type BotBinding,
-  type BotPlatform,
-  botBindings,
-  currencies,
-  type Database,
-  type ReactionRule,
-} from "@tally/db";
+import { type BotBinding, type BotPlatform, botBindings, type Database, type ReactionRule } from "@tally/db";
 import { and, eq, sql } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 import { checkReactionRules } from "../giving/set-reaction-rules.ts";
@@ -59,23 +52,7 @@ export async function updateBindingSettings(
     patch.managerUserIds = checkedIds("managerUserIds", input.managerUserIds, SLACK_USER_ID, "a Slack user id");
   }
   if (input.reactions !== undefined) {
-    patch.reactions = checkReactionRules(input.reactions);
-    const named = patch.reactions.map((r) => r.currencyId).filter((id) => id !== undefined);
-    if (named.length > 0) {
-      const known = new Set(
-        (await db.select({ id: currencies.id }).from(currencies).where(eq(currencies.realmId, realmId))).map(
-          (c) => c.id,
-        ),
-      );
-      patch.reactions.forEach((rule, i) => {
-        if (rule.currencyId !== undefined && !known.has(rule.currencyId)) {
-          throw new TallyError(
-            "VALIDATION",
-            `reactions[${i}].currencyId: this realm has no currency "${rule.currencyId}".`,
-          );
-        }
-      });
-    }
+    patch.reactions = await checkReactionRules(db, realmId, input.reactions);
   }
   const [updated] = await db
     .update(botBindings)

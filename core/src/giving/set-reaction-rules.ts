@@ -1,11 +1,45 @@
 import type { BotPlatform, Database, ReactionRule } from "@tally/db";
 import { bindBot, bindingFor } from "../admin/bot-bindings.ts";
-import { TallyError } from "../errors.ts";
+import { listCurrencies } from "../admin/currencies.ts";
+import { parseAmount } from "../amounts.ts";
+import { isTallyError, TallyError } from "../errors.ts";
 
 const MAX_RULES = 50;
 
-/** Throws VALIDATION naming the rule that is wrong; returns the rules with Slack's `:colons:` dropped. */
-export function checkReactionRules(rules: ReactionRule[]): ReactionRule[] {
+/**
+ * Throws VALIDATION naming the rule that is wrong; returns the rules with Slack's `:colons:` dropped. A rule's currency
+ * must be the realm's, and its amount must be one that currency can hold (1.5 of a currency without decimal places
+ * would be refused at every reaction instead).
+ */
+export async function checkReactionRules(
+  db: Database,
+  realmId: string,
+  rules: ReactionRule[],
+): Promise<ReactionRule[]> {
+  const checked = checkRuleShapes(rules);
+  if (checked.length === 0) return checked;
+  const known = await listCurrencies(db, realmId);
+  checked.forEach((rule, i) => {
+    const currency =
+      rule.currencyId === undefined ? known.find((c) => c.isDefault) : known.find((c) => c.id === rule.currencyId);
+    if (rule.currencyId !== undefined && !currency) {
+      throw new TallyError(
+        "VALIDATION",
+        `reactions[${i}].currencyId: this realm has no currency "${rule.currencyId}".`,
+      );
+    }
+    if (!currency) return; // an unknown realm: binding to it is refused by name
+    try {
+      parseAmount(rule.amount, currency.scale);
+    } catch (error) {
+      if (!isTallyError(error)) throw error;
+      throw new TallyError("VALIDATION", `reactions[${i}].amount: ${error.message}`);
+    }
+  });
+  return checked;
+}
+
+function checkRuleShapes(rules: ReactionRule[]): ReactionRule[] {
   if (rules.length > MAX_RULES) throw new TallyError("VALIDATION", `reactions: at most ${MAX_RULES} emoji.`);
   const seen = new Set<string>();
   return rules.map((rule, i) => {
@@ -40,7 +74,7 @@ export async function setReactionRules(
       `That ${input.platform === "discord" ? "server" : "workspace"} is bound to another realm.`,
     );
   }
-  const reactions = checkReactionRules(input.reactions);
+  const reactions = await checkReactionRules(db, input.realmId, input.reactions);
   return bindBot(db, {
     platform: input.platform,
     externalId: input.externalId,

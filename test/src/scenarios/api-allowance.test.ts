@@ -112,6 +112,11 @@ describe("giving rules and reaction bindings over the API", () => {
     expect(dup.body.message).toContain("reactions[1].emoji");
     const negative = await h.call("PUT", path, { body: { reactions: [{ emoji: "taco", amount: -1 }] } });
     expect(negative.status).toBe(400);
+    // Points have no decimal places: half a point per reaction is refused now, not at every reaction.
+    const half = await h.call("PUT", path, { body: { reactions: [{ emoji: "taco", amount: 1.5 }] } });
+    expect(half.status).toBe(400);
+    expect(half.body.message).toContain("reactions[0].amount: The amount must be a whole number");
+    expect((await h.call("GET", path)).body.reactions).toHaveLength(2);
 
     await h.core.createRealm({ id: "other", name: "Other" });
     await h.core.bindBot({ platform: "discord", externalId: "920000000000000555", realmId: "other" });
