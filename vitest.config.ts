@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/src/setup/slow-first-sequencer.ts";
 
 // Many suites start real processes (the CLI, the server, both bots); with three files at once on two cores one of
 // them can take a minute without anything being wrong.
@@ -23,6 +24,7 @@ export default defineConfig({
     // Files run in separate processes on separate databases; most of a file's time is spent waiting on PostgreSQL,
     // child processes and sockets, so three at once finish sooner even on two cores.
     maxWorkers: 3,
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       { test: { ...common, name: "unit", include: ["**/*.unit.test.ts"], exclude: ["**/node_modules/**"] } },
       {
