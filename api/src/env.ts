@@ -1,4 +1,5 @@
 import { resolveDataDir } from "@tally/db";
+import { discordEnvSchema } from "@tally/discord-bot/env";
 import { z } from "zod";
 
 const optional = z
@@ -11,22 +12,23 @@ const url = (name: string) =>
   optional.refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
 
 /** Every setting Tally reads, parsed once at start-up; `core` and `db` never read the environment. */
+// Settings the standalone Discord bot reads too are defined once, in its package (its `env` entry only, so the API
+// does not load discord.js without a bot): both processes parse them alike.
+const shared = discordEnvSchema.shape;
+
 export const envSchema = z.object({
   DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: "DATABASE_URL must start with postgres:// or postgresql://",
   }),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_POOL_MAX: shared.DATABASE_POOL_MAX,
   /** A streaming replica of DATABASE_URL for leaderboards, history and exports. */
   DATABASE_REPLICA_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: "DATABASE_REPLICA_URL must start with postgres:// or postgresql://",
   }),
   /** `false`: no named prepared statements (PgBouncer before 1.21 in transaction pooling mode needs that). */
-  DATABASE_PREPARE: z
-    .enum(["true", "false"], { message: "must be true or false" })
-    .default("true")
-    .transform((v) => v === "true"),
+  DATABASE_PREPARE: shared.DATABASE_PREPARE,
   /** How long start-up waits for an unreachable PostgreSQL (one still starting) before giving up. */
-  DATABASE_CONNECT_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  DATABASE_CONNECT_RETRY_SECONDS: shared.DATABASE_CONNECT_RETRY_SECONDS,
   /** Relative to Tally's root folder, never the current one. */
   TALLY_DATA_DIR: z.string().trim().min(1).default("./.tally").transform(resolveDataDir),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
@@ -41,14 +43,7 @@ export const envSchema = z.object({
   }),
   DISCORD_API_URL: url("DISCORD_API_URL"),
   /** Gateway shards; with PostgreSQL, each is connected by one process at a time (advisory locks decide which). */
-  DISCORD_SHARD_COUNT: z
-    .string()
-    .trim()
-    .default("1")
-    .refine((v) => v === "auto" || /^[1-9][0-9]{0,4}$/.test(v), {
-      message: "DISCORD_SHARD_COUNT must be a number of shards (1 or more) or auto",
-    })
-    .transform((v): number | "auto" => (v === "auto" ? "auto" : Number(v))),
+  DISCORD_SHARD_COUNT: shared.DISCORD_SHARD_COUNT,
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional,
@@ -73,12 +68,9 @@ export const envSchema = z.object({
     .default("true")
     .transform((v) => v === "true"),
   /** Most members one role or user-group give may reach. */
-  TALLY_BULK_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+  TALLY_BULK_MAX: shared.TALLY_BULK_MAX,
   /** Opt-in: the Discord bot asks for the Server Members intent, which `/points give role:` needs to list a role. */
-  DISCORD_MEMBERS_INTENT: z
-    .enum(["true", "false"])
-    .default("false")
-    .transform((v) => v === "true"),
+  DISCORD_MEMBERS_INTENT: shared.DISCORD_MEMBERS_INTENT,
   /** The base of links sent in chat (`/points dashboard`); http://HOST:PORT when unset. */
   TALLY_PUBLIC_URL: url("TALLY_PUBLIC_URL"),
   /** Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, and Secure cookies over https). */
@@ -86,7 +78,7 @@ export const envSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: shared.LOG_LEVEL,
 });
 
 export type Env = z.infer<typeof envSchema>;
