@@ -8,6 +8,7 @@ import { openDatabase } from "@tally/db";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { freePort, startThrowawayPostgres } from "../setup/throwaway-postgres.ts";
+import { runWrk } from "./run-wrk.ts";
 
 /**
  * `pnpm bench [--fast]`: Tally (its own process, as in production) on PostgreSQL, the bare stack (Fastify +
@@ -292,19 +293,19 @@ function done(summary, latency, requests)
 end
 `,
     );
-    const output = await new Promise<string>((resolve, reject) => {
-      const wrk = spawn(
-        "wrk",
-        ["-t", "2", "-c", String(connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", script, server.base],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      let out = "";
-      wrk.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      wrk.on("error", reject);
-      wrk.on("close", () => resolve(out));
-    });
+    const output = await runWrk([
+      "-t",
+      "2",
+      "-c",
+      String(connections),
+      "-d",
+      `${seconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      script,
+      server.base,
+    ]);
     const match = /WRK_RESULT (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(output);
     if (!match) throw new Error(`wrk gave no result:\n${output}`);
     const [, requests, micros, errors, p50, p99] = match.map(Number) as number[];

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { startPgBouncer } from "../setup/throwaway-pgbouncer.ts";
 import { freePort, startThrowawayPostgres } from "../setup/throwaway-postgres.ts";
+import { runWrk } from "./run-wrk.ts";
 
 /**
  * `pnpm bench:scale`: what scaling out costs or buys. `PATCH credentials/balance` spread over 10,000 credentials at
@@ -152,21 +153,8 @@ end
     );
     const each = Math.max(1, Math.floor(CONNECTIONS / servers.length));
     const outputs = await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<string>((resolve, reject) => {
-            const wrk = spawn(
-              "wrk",
-              ["-t", "1", "-c", String(each), "-d", `${seconds}s`, "--timeout", "10s", "-s", script, server.base],
-              { stdio: ["ignore", "pipe", "inherit"] },
-            );
-            let out = "";
-            wrk.stdout.on("data", (chunk: Buffer) => {
-              out += chunk.toString();
-            });
-            wrk.on("error", reject);
-            wrk.on("close", () => resolve(out));
-          }),
+      servers.map((server) =>
+        runWrk(["-t", "1", "-c", String(each), "-d", `${seconds}s`, "--timeout", "10s", "-s", script, server.base]),
       ),
     );
     const results = outputs.map((output) => {
