@@ -75,11 +75,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBody(app);
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
-  // One scope per request: after it writes, its reads stay on the primary (DATABASE_REPLICA_URL).
-  app.addHook("onRequest", (_request, _reply, done) => inRequestScope(done));
+  // One scope per request: after it writes, its reads stay on the primary (DATABASE_REPLICA_URL). Only with a replica:
+  // the scope is an AsyncLocalStorage, and running one turns on async hooks for every promise of the process.
+  if (deps.core.routesReads) app.addHook("onRequest", (_request, _reply, done) => inRequestScope(done));
   registerErrorHandler(app);
   registerAuth(app, deps.core, deps.authLimits, deps.keyRevocations);
 

@@ -292,6 +292,8 @@ export function createBalanceService(
 
   return {
     db,
+    /** Whether some reads go to a replica, so a request that writes must be scoped (`inRequestScope`). */
+    routesReads: options.readDb !== undefined,
     /** The handle for reads that may lag (the replica when there is one and this request has not written). */
     get readDb(): Database {
       return reads();

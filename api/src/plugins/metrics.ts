@@ -71,7 +71,7 @@ export function registerMetrics(app: FastifyInstance, core: BalanceService): voi
   // The histogram's `_count` is the request counter. One child per label set, found by a string key: prom-client
   // would otherwise hash the label object on every request.
   const children = new Map<string, { observe(value: number): void }>();
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
     const key = `${request.method} ${reply.statusCode} ${route}`;
     let child = children.get(key);
@@ -80,6 +80,7 @@ export function registerMetrics(app: FastifyInstance, core: BalanceService): voi
       children.set(key, child);
     }
     child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   const schema = {
