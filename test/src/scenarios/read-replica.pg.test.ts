@@ -31,6 +31,17 @@ async function caughtUp(): Promise<void> {
   throw new Error("the replica did not catch up in 10 s");
 }
 
+/** Pauses replay and waits until it has stopped: a pause is only requested at first, and replay may go on meanwhile. */
+async function pauseReplay(): Promise<void> {
+  await replicaAdmin`select pg_wal_replay_pause()`;
+  for (let i = 0; i < 200; i++) {
+    const [row] = await replicaAdmin`select pg_get_wal_replay_pause_state() as state`;
+    if (row?.state === "paused") return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the replica did not pause replay in 10 s");
+}
+
 beforeAll(async () => {
   primary = await startThrowawayPostgres();
   writes = await openDatabase({ url: primary.url, maxConnections: 4 });
@@ -58,7 +69,7 @@ afterAll(async () => {
 describe("DATABASE_REPLICA_URL", () => {
   it("leaderboards and history read the replica: while it lags they miss the newest write", async () => {
     expect(await topBalance()).toBe(5n);
-    await replicaAdmin`select pg_wal_replay_pause()`;
+    await pauseReplay();
     try {
       const change = await core.adjust(ctx, { subject, amount: 7 });
       expect(change.balance).toBe(12n);
@@ -83,7 +94,7 @@ describe("DATABASE_REPLICA_URL", () => {
   });
 
   it("a request that has written reads the primary, however far the replica lags", async () => {
-    await replicaAdmin`select pg_wal_replay_pause()`;
+    await pauseReplay();
     try {
       const outside = await topBalance();
       const inside = await inRequestScope(async () => {
