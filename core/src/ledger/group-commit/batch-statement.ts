@@ -37,9 +37,14 @@ const bounds = (balance: string, item: string) =>
  * comes from the locked row, so a concurrent link cannot move it underneath), then the existing balance rows in
  * (account, currency) order; new balance rows and idempotency keys are inserted in sorted order too.
  *
+ * A balance another transaction committed after this statement's snapshot is still applied on top of: `lockb` waits
+ * for the row lock and then reads the newest version (READ COMMITTED), and the UPDATE, finding its snapshot's version
+ * outdated, re-checks the newest one. So the UPDATE must not compare the balance too: the snapshot's old value would
+ * fail that comparison and abort every batch that waited on another (two API processes on one hot account did).
+ *
  * Items whose subject is unknown, or whose key is already committed, are left alone and reported (`account_id` null,
  * `replay`), for the caller to settle one by one. Anything the statement cannot do exactly as planned — a balance row
- * inserted or changed by someone else meanwhile, a key taken by a concurrent request — aborts the whole statement
+ * inserted by someone else meanwhile, a key taken by a concurrent request — aborts the whole statement
  * (`tally_abort:batch_conflict`), and the caller retries the items individually.
  */
 const TEXT = `WITH RECURSIVE
@@ -96,7 +101,7 @@ fin AS MATERIALIZED (
 ),
 upd AS (
   UPDATE balances b SET balance = f.final, updated_at = now() FROM fin f
-  WHERE f.existed AND b.account_id = f.account_id AND b.currency_id = f.currency_id AND b.balance = f.start
+  WHERE f.existed AND b.account_id = f.account_id AND b.currency_id = f.currency_id
   RETURNING 1
 ),
 ins AS (

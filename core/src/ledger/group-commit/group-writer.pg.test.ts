@@ -94,6 +94,23 @@ describe("group commit on PostgreSQL", () => {
     await assertLedgerConsistent();
   });
 
+  it("two writers (two API processes) batching one hot account at once: no batch is refused, nothing is lost", async () => {
+    await world.core.adjust(ctx, { subject: A, amount: 1 });
+    // Each writer has its own pool connection in flight: their batch statements meet on A's row locks, and the one
+    // that waits must then apply on top of the other's committed balance, not give up and go request by request.
+    const writers = [createGroupWriter(world.t.db, { shards: 1 }), createGroupWriter(world.t.db, { shards: 1 })];
+    let total = 1n;
+    for (let round = 0; round < 10; round++) {
+      const calls = writers.flatMap((writer) => Array.from({ length: 40 }, () => writer.adjust(ctx, input(A, 1))));
+      for (const result of await settle(calls)) total = value(result).balance > total ? value(result).balance : total;
+    }
+    expect(writers.map((w) => w.stats.poisoned)).toEqual([0, 0]);
+    expect(writers.reduce((n, w) => n + w.stats.batches, 0)).toBeGreaterThanOrEqual(20);
+    expect(total).toBe(801n);
+    expect((await world.core.balanceOf("default", A)).balance).toBe(801n);
+    await assertLedgerConsistent();
+  });
+
   it("a refused debit inside a batch fails alone, checked against the running balance; the rest commits", async () => {
     await world.core.adjust(ctx, { subject: A, amount: 5 });
     const writer = createGroupWriter(world.t.db, { shards: 1 });
