@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../setup/throwaway-postgres.ts";
 import { type ApiProcess, startApiProcess } from "../tally-process.ts";
+import { until } from "../webhook-receiver.ts";
 
 // A primary and a real streaming replica of it (pg_basebackup -R), from the machine's binaries; the replica's
 // replay is paused to make it lag on purpose.
@@ -23,23 +24,27 @@ const topBalance = async () => (await core.leaderboard("default", {})).items[0]?
 
 async function caughtUp(): Promise<void> {
   const [lsn] = await primaryAdmin`select pg_current_wal_lsn()::text as lsn`;
-  for (let i = 0; i < 200; i++) {
-    const [row] = await replicaAdmin`select pg_last_wal_replay_lsn() >= ${lsn?.lsn}::pg_lsn as done`;
-    if (row?.done) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the replica did not catch up in 10 s");
+  await until(
+    async () => {
+      const [row] = await replicaAdmin`select pg_last_wal_replay_lsn() >= ${lsn?.lsn}::pg_lsn as done`;
+      return row?.done === true;
+    },
+    "the replica to catch up",
+    10_000,
+  );
 }
 
 /** Pauses replay and waits until it has stopped: a pause is only requested at first, and replay may go on meanwhile. */
 async function pauseReplay(): Promise<void> {
   await replicaAdmin`select pg_wal_replay_pause()`;
-  for (let i = 0; i < 200; i++) {
-    const [row] = await replicaAdmin`select pg_get_wal_replay_pause_state() as state`;
-    if (row?.state === "paused") return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the replica did not pause replay in 10 s");
+  await until(
+    async () => {
+      const [row] = await replicaAdmin`select pg_get_wal_replay_pause_state() as state`;
+      return row?.state === "paused";
+    },
+    "the replica to pause replay",
+    10_000,
+  );
 }
 
 beforeAll(async () => {
