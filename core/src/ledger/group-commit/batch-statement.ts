@@ -110,31 +110,32 @@ ins AS (
   ORDER BY f.account_id, f.currency_id
   ON CONFLICT DO NOTHING RETURNING 1
 ),
+-- Entry ids are drawn here, in arrival order (a volatile target is computed after the sort), so each item knows its
+-- entry without matching the insert's RETURNING back to it.
 okd AS MATERIALIZED (
-  SELECT s.*, r.bal AS balance_after, row_number() OVER (ORDER BY s.ord) AS k
+  SELECT s.*, r.bal AS balance_after, nextval('ledger_entries_id_seq') AS entry_id
   FROM seq s JOIN run r ON r.account_id = s.account_id AND r.currency_id = s.currency_id AND r.rn = s.rn
   WHERE r.ok
+  ORDER BY s.ord
 ),
 led AS (
-  INSERT INTO ledger_entries (realm_id, currency_id, account_id, delta, balance_after, kind, description,
+  INSERT INTO ledger_entries (id, realm_id, currency_id, account_id, delta, balance_after, kind, description,
     initiator_type, initiator_id, via, credential_id, idempotency_key)
-  SELECT realm_id, currency_id, account_id, delta, balance_after, 'adjust', description,
+  OVERRIDING SYSTEM VALUE
+  SELECT entry_id, realm_id, currency_id, account_id, delta, balance_after, 'adjust', description,
     initiator_type, initiator_id, via, credential_id, idem_key
-  FROM okd ORDER BY k
-  RETURNING id
+  FROM okd ORDER BY entry_id
 ),
--- Identity values are drawn in insertion order, so the n-th smallest id is the n-th item inserted.
-ledk AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) AS k FROM led),
 idem AS (
   INSERT INTO idempotency_keys (realm_id, key, request_hash, result)
   SELECT o.realm_id, o.idem_key, o.request_hash, jsonb_build_object(
-      'entryId', l.id::text, 'accountId', o.account_id, 'credentialId', o.credential_id,
+      'entryId', o.entry_id::text, 'accountId', o.account_id, 'credentialId', o.credential_id,
       'currencyId', o.currency_id, 'balance', o.balance_after::text, 'linked', o.account_kind = 'member')
-  FROM okd o JOIN ledk l ON l.k = o.k WHERE o.idem_key IS NOT NULL
+  FROM okd o WHERE o.idem_key IS NOT NULL
   ORDER BY o.realm_id, o.idem_key
   ON CONFLICT DO NOTHING RETURNING 1
 )
-SELECT t.ord, t.account_id, t.credential_id, t.account_kind, t.replay, r.ok, r.before, l.id AS entry_id,
+SELECT t.ord, t.account_id, t.credential_id, t.account_kind, t.replay, r.ok, r.before, o.entry_id,
   o.balance_after,
   CASE WHEN (SELECT count(*) FROM upd) = (SELECT count(*) FROM fin WHERE existed)
     AND (SELECT count(*) FROM ins) = (SELECT count(*) FROM fin WHERE NOT existed)
@@ -144,7 +145,6 @@ FROM target t
 LEFT JOIN seq s ON s.ord = t.ord
 LEFT JOIN run r ON r.account_id = s.account_id AND r.currency_id = s.currency_id AND r.rn = s.rn
 LEFT JOIN okd o ON o.ord = t.ord
-LEFT JOIN ledk l ON l.k = o.k
 ORDER BY t.ord`;
 
 const subjectColumns = (subject: Subject): [string, string | null, string | null, string | null, string | null] => {
