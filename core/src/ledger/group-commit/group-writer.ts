@@ -72,8 +72,7 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
     }
     const batch = shard.queue.length <= maxBatch ? shard.queue : shard.queue.slice(0, maxBatch);
     shard.queue = shard.queue.length <= maxBatch ? [] : shard.queue.slice(maxBatch);
-    const next = () => drain(shard);
-    write(batch).then(next, next);
+    void write(shard, batch);
   }
 
   async function alone(waiting: Waiting): Promise<void> {
@@ -81,17 +80,35 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
     await adjustBalance(db, waiting.ctx, waiting.input).then(waiting.resolve, waiting.reject);
   }
 
-  async function write(batch: Waiting[]): Promise<void> {
+  /**
+   * Writes one batch, then drains the shard. When the batch statement settled every request it carried, the next batch
+   * is sent before this one's requests are answered: answering them (resolving their promises, whose replies are then
+   * serialised and written to sockets) is Node's work, and PostgreSQL need not wait through it for its next statement.
+   */
+  async function write(shard: Shard, batch: Waiting[]): Promise<void> {
+    const { answers, later } = await writeBatch(batch);
+    if (later.length === 0) drain(shard);
+    for (const answer of answers) answer();
+    if (later.length === 0) return;
+    for (const waiting of later) await alone(waiting);
+    drain(shard);
+  }
+
+  /**
+   * Runs the batch statement; what it settled comes back as answers not yet given, and what it could not, in arrival
+   * order, as the requests to write alone. It never rejects: each failure is an answer to its request.
+   */
+  async function writeBatch(batch: Waiting[]): Promise<{ answers: (() => void)[]; later: Waiting[] }> {
     // A key already in this batch waits for the batch and then runs alone: a replay, or a conflict, as it should be.
     const keys = new Set<string>();
     const together: Waiting[] = [];
-    const later = new Set<Waiting>();
+    const single = new Set<Waiting>();
     for (const waiting of batch) {
       const key = waiting.ctx.idempotencyKey;
       if (key !== undefined) {
         const scoped = `${waiting.ctx.realmId}\u0000${key}`;
         if (keys.has(scoped)) {
-          later.add(waiting);
+          single.add(waiting);
           continue;
         }
         keys.add(scoped);
@@ -99,8 +116,9 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
       }
       together.push(waiting);
     }
+    const answers: (() => void)[] = [];
     if (together.length === 1) {
-      later.add(together[0] as Waiting);
+      single.add(together[0] as Waiting);
     } else {
       try {
         const rows = await applyAdjustBatch(db, together);
@@ -110,7 +128,7 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
           const waiting = together[Number(row.ord) - 1] as Waiting;
           const { input } = waiting;
           if (row.entry_id !== null && row.account_id !== null && row.balance_after !== null) {
-            waiting.resolve({
+            const change: BalanceChange = {
               entryId: String(row.entry_id),
               accountId: row.account_id,
               credentialId: row.credential_id,
@@ -118,25 +136,25 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
               balance: BigInt(row.balance_after),
               linked: row.account_kind === "member",
               replayed: false,
-            });
+            };
+            answers.push(() => waiting.resolve(change));
             continue;
           }
           const refused = row.ok === false ? refusal(BigInt(row.before ?? 0), input.delta, input.currency) : undefined;
-          if (refused) waiting.reject(refused);
-          else later.add(waiting); // unknown subject or key already used: the single path knows how to answer
+          if (refused) answers.push(() => waiting.reject(refused));
+          else single.add(waiting); // unknown subject or key already used: the single path knows how to answer
         }
       } catch (error) {
         // The connection or the server failed, perhaps after the commit: retrying could apply twice.
         if (pgCode(error) === undefined || isDatabaseUnavailable(error)) {
-          for (const waiting of batch) waiting.reject(error);
-          return;
+          return { answers: batch.map((waiting) => () => waiting.reject(error)), later: [] };
         }
         // PostgreSQL refused the statement, so nothing of it was written: every request gets its own chance.
         stats.poisoned++;
-        for (const waiting of together) later.add(waiting);
+        for (const waiting of together) single.add(waiting);
       }
     }
-    for (const waiting of batch) if (later.has(waiting)) await alone(waiting);
+    return { answers, later: batch.filter((waiting) => single.has(waiting)) };
   }
 
   return { adjust, stats };
