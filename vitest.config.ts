@@ -34,6 +34,7 @@ export default defineConfig({
           include: ["**/*.test.ts"],
           exclude: [...everywhere, "**/*.pg.test.ts"],
           provide: { dbDriver: "pglite", pgAdminUrl: "" },
+          globalSetup: ["test/src/setup/pglite-global.ts"],
         },
       },
       {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { inject } from "vitest";
@@ -53,8 +54,10 @@ export async function openTestDatabase(
     u.pathname = `/${name}`;
     url = u.toString();
   }
+  const dump = url === undefined ? inject("pgliteDump") : "";
   const opened = await openDatabase({
     url,
+    pgliteDump: dump ? new Blob([readFileSync(dump)]) : undefined,
     prepare: !inject("pgBouncerUrl"),
     maxConnections: options.maxConnections ?? 20,
     onStatement: options.onStatement,
