@@ -25,8 +25,8 @@ export interface BatchRow {
 }
 
 const MAX = MAX_MINOR.toString();
-const bounds = (balance: string, item: string) =>
-  `${balance} + ${item}.delta BETWEEN CASE WHEN ${item}.allow_negative THEN -${MAX} ELSE 0 END AND ${MAX}`;
+const bounds = (balance: string, delta: string, allowNegative: string) =>
+  `${balance} + ${delta} BETWEEN CASE WHEN ${allowNegative} THEN -${MAX} ELSE 0 END AND ${MAX}`;
 
 /**
  * Applies many adjusts in ONE statement (one round trip, one commit) as if they ran one after another in arrival order:
@@ -46,8 +46,13 @@ const bounds = (balance: string, item: string) =>
  * `replay`), for the caller to settle one by one. Anything the statement cannot do exactly as planned — a balance row
  * inserted by someone else meanwhile, a key taken by a concurrent request — aborts the whole statement
  * (`tally_abort:batch_conflict`), and the caller retries the items individually.
+ *
+ * Its cost must follow the batch, not the tables: accounts and balances are looked up row by row through LATERAL
+ * subqueries (a LIMIT or a FOR UPDATE keeps the planner from flattening them into a hash join, which it preferred over
+ * a seq scan of every account and balance of a 10k-account realm), and the running balance walks each account's
+ * deltas as an array carried in the recursion (joining back to `seq` at every step made a batch of n cost n²).
  */
-const TEXT = `WITH RECURSIVE
+export const ADJUST_BATCH_SQL = `WITH RECURSIVE
 items AS MATERIALIZED (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
       $8::text[]::bigint[], $9::text[]::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
@@ -68,14 +73,20 @@ target AS MATERIALIZED (
   LEFT JOIN cred cr ON i.subject_kind = 'credential' AND cr.realm_id = i.realm_id AND cr.type = i.ctype
     AND cr.source = i.csource AND cr.value = i.cvalue
   LEFT JOIN accounts ua ON i.subject_kind = 'user' AND ua.realm_id = i.realm_id AND ua.user_id = i.subject_id
-  LEFT JOIN accounts a ON a.realm_id = i.realm_id
-    AND a.id = coalesce(cr.account_id, ua.id, CASE WHEN i.subject_kind = 'account' THEN i.subject_id END)
+  LEFT JOIN LATERAL (
+    SELECT a.id, a.kind FROM accounts a WHERE a.realm_id = i.realm_id
+      AND a.id = coalesce(cr.account_id, ua.id, CASE WHEN i.subject_kind = 'account' THEN i.subject_id END)
+    LIMIT 1
+  ) a ON true
 ),
 lockb AS MATERIALIZED (
-  SELECT b.account_id, b.currency_id, b.balance FROM balances b
-  WHERE (b.account_id, b.currency_id) IN
-    (SELECT account_id, currency_id FROM target WHERE account_id IS NOT NULL AND NOT replay)
-  ORDER BY b.account_id, b.currency_id FOR UPDATE OF b
+  SELECT lb.account_id, lb.currency_id, lb.balance
+  FROM (SELECT DISTINCT account_id, currency_id FROM target WHERE account_id IS NOT NULL AND NOT replay
+    ORDER BY account_id, currency_id) k
+  CROSS JOIN LATERAL (
+    SELECT b.account_id, b.currency_id, b.balance FROM balances b
+    WHERE b.account_id = k.account_id AND b.currency_id = k.currency_id FOR UPDATE
+  ) lb
 ),
 seq AS MATERIALIZED (
   SELECT t.*, coalesce(lb.balance, 0::bigint) AS start, lb.account_id IS NOT NULL AS existed,
@@ -83,14 +94,20 @@ seq AS MATERIALIZED (
   FROM target t LEFT JOIN lockb lb ON lb.account_id = t.account_id AND lb.currency_id = t.currency_id
   WHERE t.account_id IS NOT NULL AND NOT t.replay
 ),
-run (account_id, currency_id, rn, before, ok, bal) AS (
-  SELECT s.account_id, s.currency_id, s.rn, s.start, v.ok, CASE WHEN v.ok THEN s.start + s.delta ELSE s.start END
-  FROM seq s CROSS JOIN LATERAL (SELECT ${bounds("s.start", "s")} AS ok) v
-  WHERE s.rn = 1
+grp AS MATERIALIZED (
+  SELECT account_id, currency_id, min(start) AS start, count(*)::int AS n,
+    array_agg(delta ORDER BY rn) AS deltas, array_agg(allow_negative ORDER BY rn) AS negs
+  FROM seq GROUP BY account_id, currency_id
+),
+run (account_id, currency_id, rn, n, deltas, negs, before, ok, bal) AS (
+  SELECT g.account_id, g.currency_id, 1, g.n, g.deltas, g.negs, g.start, v.ok,
+    CASE WHEN v.ok THEN g.start + g.deltas[1] ELSE g.start END
+  FROM grp g CROSS JOIN LATERAL (SELECT ${bounds("g.start", "g.deltas[1]", "g.negs[1]")} AS ok) v
   UNION ALL
-  SELECT s.account_id, s.currency_id, s.rn, r.bal, v.ok, CASE WHEN v.ok THEN r.bal + s.delta ELSE r.bal END
-  FROM run r JOIN seq s ON s.account_id = r.account_id AND s.currency_id = r.currency_id AND s.rn = r.rn + 1
-  CROSS JOIN LATERAL (SELECT ${bounds("r.bal", "s")} AS ok) v
+  SELECT r.account_id, r.currency_id, r.rn + 1, r.n, r.deltas, r.negs, r.bal, v.ok,
+    CASE WHEN v.ok THEN r.bal + r.deltas[r.rn + 1] ELSE r.bal END
+  FROM run r CROSS JOIN LATERAL (SELECT ${bounds("r.bal", "r.deltas[r.rn + 1]", "r.negs[r.rn + 1]")} AS ok) v
+  WHERE r.rn < r.n
 ),
 fin AS MATERIALIZED (
   SELECT s.account_id, s.currency_id, s.realm_id, s.start, s.existed, g.final
@@ -160,8 +177,8 @@ const subjectColumns = (subject: Subject): [string, string | null, string | null
   }
 };
 
-/** Runs the batch statement; rows come back in arrival order, one per item. */
-export function applyAdjustBatch(db: Database, items: readonly BatchAdjust[]): Promise<BatchRow[]> {
+/** The batch statement's parameters: one array per column, one element per item. */
+export function adjustBatchParameters(items: readonly BatchAdjust[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 15 }, () => new Array<unknown>(items.length));
   items.forEach(({ ctx, input, hash }, n) => {
     const row = [
@@ -179,5 +196,10 @@ export function applyAdjustBatch(db: Database, items: readonly BatchAdjust[]): P
     ];
     for (let c = 0; c < row.length; c++) (columns[c] as unknown[])[n] = row[c];
   });
-  return runPrepared<BatchRow>(db, TEXT, columns);
+  return columns;
+}
+
+/** Runs the batch statement; rows come back in arrival order, one per item. */
+export function applyAdjustBatch(db: Database, items: readonly BatchAdjust[]): Promise<BatchRow[]> {
+  return runPrepared<BatchRow>(db, ADJUST_BATCH_SQL, adjustBatchParameters(items));
 }
