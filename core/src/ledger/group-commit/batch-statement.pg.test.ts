@@ -32,19 +32,19 @@ beforeEach(async () => {
 interface PlanNode {
   "Node Type": string;
   "Relation Name"?: string;
-  "CTE Name"?: string;
   Plans?: PlanNode[];
 }
+type Explained = { "QUERY PLAN": [{ Plan: PlanNode }] };
 const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
 
 describe("the batch statement's plan", () => {
   it("looks up accounts and balances by key, and walks the running balance without rescanning the batch", async () => {
-    const [row] = await runPrepared<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+    const [row] = await runPrepared<Explained>(
       world.t.db,
       `EXPLAIN (FORMAT JSON) ${ADJUST_BATCH_SQL}`,
       adjustBatchParameters(items),
     );
-    const plan = nodes((row as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0].Plan);
+    const plan = nodes((row as Explained)["QUERY PLAN"][0].Plan);
     const scanned = plan.filter((n) => n["Node Type"] === "Seq Scan").map((n) => n["Relation Name"]);
     expect(scanned.filter((name) => ["accounts", "balances", "credentials"].includes(name ?? ""))).toEqual([]);
     const recursion = plan.filter((n) => n["Node Type"] === "Recursive Union");
