@@ -14,7 +14,7 @@ export interface GroupWriterOptions {
 
 /** Counters, for tests and the benchmark: how requests were written. */
 export interface GroupWriterStats {
-  /** Requests written alone with the single delta statement (nothing was in flight on their shard). */
+  /** Requests written alone with the single delta statement (a batch of one, or what a batch could not settle). */
   alone: number;
   /** Batch statements that committed, and the requests they carried. */
   batches: number;
@@ -34,11 +34,13 @@ interface Shard {
 }
 
 /**
- * Group commit for adjusts. Each shard of subjects has at most one write in flight; a request that finds its shard
- * idle is written at once with the single delta statement (so a lone request is still one statement), and requests
- * that arrive meanwhile queue up and go together, in arrival order, as one batch statement when the write in flight
- * finishes. One commit (one WAL flush) then carries many requests, which is what lifts a hot account past the
- * one-transaction-per-row-lock ceiling, and spread traffic past the per-statement cost.
+ * Group commit for adjusts. Each shard of subjects has at most one write in flight. A request that finds its shard
+ * idle is written on the event loop's next turn (setImmediate), together with every request Node reads in the same
+ * turn: after a batch is answered its clients' next requests arrive together, and writing the first of them alone
+ * would leave the rest waiting a whole round trip. Requests that arrive while a write is in flight queue up and go
+ * together, in arrival order, as one batch statement when it finishes; a batch of one is the single delta statement,
+ * so a lone request is still one statement. One commit (one WAL flush) then carries many requests, which is what lifts
+ * a hot account past the one-transaction-per-row-lock ceiling, and spread traffic past the per-statement cost.
  *
  * Whatever a batch cannot settle exactly — an unknown subject (a ghost to create), a key already used, a second use of
  * one key inside the batch — and every request of a batch statement that failed, is written alone afterwards, in
@@ -54,15 +56,11 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
   function adjust(ctx: WriteContext, input: AdjustInput): Promise<BalanceChange> {
     if (!batching) return adjustBalance(db, ctx, input);
     const shard = shards[shardOf(ctx.realmId, input.subject) % shards.length] as Shard;
-    if (shard.busy) {
-      return new Promise((resolve, reject) => shard.queue.push({ ctx, input, hash: "", resolve, reject }));
+    if (!shard.busy) {
+      shard.busy = true;
+      setImmediate(drain, shard);
     }
-    shard.busy = true;
-    stats.alone++;
-    const written = adjustBalance(db, ctx, input);
-    const next = () => drain(shard);
-    written.then(next, next);
-    return written;
+    return new Promise((resolve, reject) => shard.queue.push({ ctx, input, hash: "", resolve, reject }));
   }
 
   function drain(shard: Shard): void {
