@@ -8,7 +8,11 @@ import { applyAdjustBatch, type BatchAdjust } from "./batch-statement.ts";
 export interface GroupWriterOptions {
   /** Independent writers; a subject always goes to the same one. More shards: more statements in flight at once. */
   shards?: number;
-  /** The most adjusts one batch statement carries. */
+  /**
+   * The most adjusts one batch statement carries. Smaller batches let PostgreSQL run the next while Node answers the
+   * last; one batch of everything waiting leaves each idle in turn (hot credential, 128 connections, A/B: 64 gave
+   * 9.2-11.3k req/s against 8.5-9.8k for 256; 32 and 48 were slower than 64).
+   */
   maxBatch?: number;
 }
 
@@ -49,7 +53,7 @@ interface Shard {
  */
 export function createGroupWriter(db: Database, options: GroupWriterOptions = {}) {
   const batching = isConcurrent(db);
-  const maxBatch = options.maxBatch ?? 256;
+  const maxBatch = options.maxBatch ?? 64;
   const shards: Shard[] = Array.from({ length: options.shards ?? 8 }, () => ({ busy: false, queue: [] }));
   const stats: GroupWriterStats = { alone: 0, batches: 0, batched: 0, poisoned: 0 };
 
