@@ -95,6 +95,17 @@ describe("group commit on PostgreSQL", () => {
     await assertLedgerConsistent();
   });
 
+  it("requests for different accounts go together: 40 at once take one batch per shard (2 by default)", async () => {
+    const subjects = Array.from({ length: 40 }, (_, i) => discord(40 + i));
+    for (const s of subjects) await world.core.adjust(ctx, { subject: s, amount: 1 });
+    const writer = createGroupWriter(world.t.db);
+    const results = (await settle(subjects.map((s) => writer.adjust(ctx, input(s, 2))))).map(value);
+    expect(results.map((r) => r.balance)).toEqual(subjects.map(() => 3n));
+    expect(writer.stats).toMatchObject({ alone: 0, batched: 40, poisoned: 0 });
+    expect(writer.stats.batches).toBeLessThanOrEqual(2);
+    await assertLedgerConsistent();
+  });
+
   it("two writers (two API processes) batching one hot account at once: no batch is refused, nothing is lost", async () => {
     await world.core.adjust(ctx, { subject: A, amount: 1 });
     // Each writer has its own pool connection in flight: their batch statements meet on A's row locks, and the one
