@@ -7,16 +7,17 @@ import { applyAdjustBatch, type BatchAdjust } from "./batch-statement.ts";
 
 export interface GroupWriterOptions {
   /**
-   * Independent writers; a subject always goes to the same one. Fewer shards: bigger batches, and a batch statement
-   * costs PostgreSQL about as much for 3 items as for 1 (spread over 10k credentials, 32 connections, A/B: 8 shards
-   * 2.1-2.8k req/s, 4 shards 3.2-3.5k, 2 shards 3.6-4.5k, 1 shard 4.6-6.2k). Two, not one, so a batch stalled on a
-   * lock held elsewhere holds up half the traffic, not all of it.
+   * Independent writers; a subject always goes to the same one. Fewer shards make bigger batches, and only big ones
+   * are cheap: a batch of 3 costs PostgreSQL as much as 3 single statements (0.65 against 0.22 ms each), a batch of
+   * 64 about 2.2 ms. Spread over 10k credentials, 32 connections, A/B: 8 shards 2.1-2.8k req/s, 4 shards 3.2-3.5k,
+   * 2 shards 3.6-4.5k, 1 shard 4.6-6.2k. Two, not one, so a batch stalled on a lock held elsewhere holds up half the
+   * traffic, not all of it.
    */
   shards?: number;
   /**
    * The most adjusts one batch statement carries. Smaller batches let PostgreSQL run the next while Node answers the
    * last; one batch of everything waiting leaves each idle in turn (hot credential, 128 connections, A/B: 64 gave
-   * 9.2-11.3k req/s against 8.5-9.8k for 256; 32 and 48 were slower than 64).
+   * 9.2-11.6k req/s against 8.4-9.8k for 256 over 8 rounds; 32 and 48 were slower than 64).
    */
   maxBatch?: number;
 }
@@ -119,7 +120,6 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
           continue;
         }
         keys.add(scoped);
-        waiting.hash = adjustRequestHash(waiting.input);
       }
       together.push(waiting);
     }
@@ -127,6 +127,10 @@ export function createGroupWriter(db: Database, options: GroupWriterOptions = {}
     if (together.length === 1) {
       single.add(together[0] as Waiting);
     } else {
+      // Only the batch statement needs the hash here; a request written alone has the single path compute its own.
+      for (const waiting of together) {
+        if (waiting.ctx.idempotencyKey !== undefined) waiting.hash = adjustRequestHash(waiting.input);
+      }
       try {
         const rows = await applyAdjustBatch(db, together);
         stats.batches++;
