@@ -48,19 +48,22 @@ async function main(): Promise<void> {
   const slack = await startLocalSlack([...Object.values(people), ...slackUsers]);
   const discord = await startLocalDiscord();
   const keys = applicationKeys();
-  const api = await startApiProcess({
-    ...(pglite ? {} : { DATABASE_URL: process.env.DATABASE_URL ?? cluster?.url }),
-    TALLY_DATA_DIR: dataDir,
-    TALLY_API_KEY: API_KEY,
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    DISCORD_TOKEN: discord.token,
-    DISCORD_PUBLIC_KEY: keys.publicKeyHex,
-    DISCORD_API_URL: discord.apiUrl,
-    // BENCH_PROFILE=<folder> writes a V8 CPU profile of the Tally process there.
-    ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
-  });
+  // BENCH_PROFILE=<folder> writes a V8 CPU profile of the Tally process there (node refuses --cpu-prof in NODE_OPTIONS).
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
+  const api = await startApiProcess(
+    {
+      ...(pglite ? {} : { DATABASE_URL: process.env.DATABASE_URL ?? cluster?.url }),
+      TALLY_DATA_DIR: dataDir,
+      TALLY_API_KEY: API_KEY,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      DISCORD_TOKEN: discord.token,
+      DISCORD_PUBLIC_KEY: keys.publicKeyHex,
+      DISCORD_API_URL: discord.apiUrl,
+    },
+    { command: [process.execPath, ...profile, "--import", "tsx", "api/src/main.ts"] },
+  );
   try {
     if (discord.gateway.connections() !== 1) throw new Error(`the gateway is not connected:\n${api.output()}`);
     const scenarios: [string, Send][] = [
