@@ -72,7 +72,7 @@ import {
 import type { AllowanceInput } from "./giving/set-allowance.ts";
 import { checkReactionRules, setReactionRules } from "./giving/set-reaction-rules.ts";
 import type { Identifier } from "./identities.ts";
-import { subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
+import { sameAccount, subjectBalance, subjectNotFound } from "./ledger/adjust-balance.ts";
 import { applyBatch, type BatchItem } from "./ledger/apply-batch.ts";
 import type { BalanceChange } from "./ledger/balance-change.ts";
 import { ensureCredential, findCredential } from "./ledger/ensure-credential.ts";
@@ -530,6 +530,9 @@ export function createBalanceService(
       if (!state) throw subjectNotFound(subject);
       return { ...state, currency: cur };
     },
+
+    /** Whether two subjects hold one account; an unknown subject holds none. One statement, nothing thrown. */
+    sameAccount: (realmId: string, a: Subject, b: Subject) => sameAccount(db, realmId, a, b),
 
     findCredential: (realmId: string, identifier: Identifier) => findCredential(db, realmId, identifier),
 

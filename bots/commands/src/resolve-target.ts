@@ -1,4 +1,4 @@
-import { type BalanceService, isTallyError, normalizeIdentifier, type Subject, TallyError } from "@tally/core";
+import { type BalanceService, normalizeIdentifier, type Subject, TallyError } from "@tally/core";
 import type { Invocation, Target } from "./contract.ts";
 
 /** A Slack user is the credential custom/slack/<user id>; a Discord user is their discord-id. */
@@ -65,17 +65,5 @@ export function sameSubject(a: Subject, b: Subject): boolean {
  * identity must not gift themselves through the other name.
  */
 export async function sameAccount(core: BalanceService, realmId: string, a: Subject, b: Subject): Promise<boolean> {
-  if (sameSubject(a, b)) return true;
-  const [x, y] = await Promise.all([accountOf(core, realmId, a), accountOf(core, realmId, b)]);
-  return x !== undefined && x === y;
-}
-
-async function accountOf(core: BalanceService, realmId: string, subject: Subject): Promise<string | undefined> {
-  try {
-    return (await core.balanceOf(realmId, subject)).accountId;
-  } catch (error) {
-    // Unknown subjects (never credited) have no account yet, so they cannot be the same one.
-    if (isTallyError(error) && error.code === "NOT_FOUND") return undefined;
-    throw error;
-  }
+  return sameSubject(a, b) || core.sameAccount(realmId, a, b);
 }

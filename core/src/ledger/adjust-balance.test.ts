@@ -38,3 +38,27 @@ describe("adjust", () => {
     expect((await world.core.balanceOf("default", alice)).balance).toBe(3n);
   });
 });
+
+describe("sameAccount", () => {
+  const discord = { kind: "credential", identifier: normalizeIdentifier("discord-id", "500000000000000001") } as const;
+  const bob = { kind: "credential", identifier: normalizeIdentifier("email", "bob@example.com") } as const;
+
+  it("is true only for two subjects holding one account; an unknown subject shares none", async () => {
+    expect(await world.core.sameAccount("default", alice, discord)).toBe(false);
+    // Two ghosts: each its own account.
+    await world.core.adjust(ctx, { subject: alice, amount: 1 });
+    await world.core.adjust(ctx, { subject: bob, amount: 1 });
+    expect(await world.core.sameAccount("default", alice, bob)).toBe(false);
+    expect(await world.core.sameAccount("default", alice, discord)).toBe(false);
+    // Alice's discord id linked to her user: the credential, the user and the account are one member.
+    const user = await world.core.createUser(ctx, { userId: "alice" });
+    await world.core.link(ctx, alice.identifier, { accountId: user.id });
+    await world.core.link(ctx, discord.identifier, { userId: "alice" });
+    expect(await world.core.sameAccount("default", alice, discord)).toBe(true);
+    expect(await world.core.sameAccount("default", discord, { kind: "user", userId: "alice" })).toBe(true);
+    expect(await world.core.sameAccount("default", { kind: "account", accountId: user.id }, alice)).toBe(true);
+    expect(await world.core.sameAccount("default", bob, { kind: "user", userId: "alice" })).toBe(false);
+    // Another realm's lookup finds none of them.
+    expect(await world.core.sameAccount("elsewhere", alice, discord)).toBe(false);
+  });
+});

@@ -142,6 +142,19 @@ export function subjectNotFound(subject: Subject): TallyError {
   }
 }
 
+/**
+ * Whether two subjects hold one account (a member reached through two linked identities), in one statement; a subject
+ * never credited holds no account, so it shares none. For the bots' "you cannot give to yourself".
+ */
+export async function sameAccount(db: Database, realmId: string, a: Subject, b: Subject): Promise<boolean> {
+  const [row] = await queryRows<{ same: boolean }>(
+    db,
+    sql`WITH a AS (${subjectQuery(realmId, a, { lock: false })}), b AS (${subjectQuery(realmId, b, { lock: false })})
+      SELECT EXISTS (SELECT 1 FROM a JOIN b ON b.account_id = a.account_id) AS same`,
+  );
+  return row?.same === true;
+}
+
 /** The subject's account and its balance in a currency (zero when it never had one); undefined when unknown. */
 export async function subjectBalance(
   db: Database,
