@@ -1,5 +1,5 @@
 import { type BotBinding, type BotPlatform, botBindings, type Database } from "@tally/db";
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 import { getRealm } from "./realms.ts";
 
@@ -7,6 +7,10 @@ import { getRealm } from "./realms.ts";
 export const BOOTSTRAP_REALM = "default";
 
 export type BindingSettings = BotBinding["settings"];
+
+/** The stored settings with `patch`'s keys replaced, merged inside the statement that writes them (never read first). */
+export const mergedSettings = (patch: Partial<BindingSettings>): SQL =>
+  sql`${botBindings.settings} || ${JSON.stringify(patch)}::jsonb`;
 
 export async function bindBot(
   db: Database,

@@ -41,4 +41,47 @@ describe("binding settings under concurrency (PostgreSQL)", () => {
       });
     }
   });
+
+  it("setting reaction rules keeps a manager change made at the same moment (one merge, not read-then-write)", async () => {
+    for (let round = 0; round < 20; round++) {
+      const externalId = String(820000000000000200n + BigInt(round));
+      await world.core.bindBot({ platform: "discord", externalId, realmId: "default" });
+      await Promise.all([
+        world.core.setReactionRules({
+          platform: "discord",
+          externalId,
+          realmId: "default",
+          reactions: [{ emoji: "taco", amount: 1 }],
+        }),
+        world.core.updateBindingSettings("default", { platform: "discord", externalId, managerRoleIds: ["333"] }),
+      ]);
+      expect((await world.core.bindingFor("discord", externalId)).settings).toEqual({
+        reactions: [{ emoji: "taco", amount: 1 }],
+        managerRoleIds: ["333"],
+      });
+    }
+  });
+
+  it("setting reaction rules never takes back a guild rebound to another realm at the same moment", async () => {
+    await world.core.createRealm({ id: "c", name: "C" });
+    for (let round = 0; round < 20; round++) {
+      const externalId = String(820000000000000300n + BigInt(round));
+      await world.core.bindBot({ platform: "discord", externalId, realmId: "default" });
+      const [rules, rebind] = await Promise.allSettled([
+        world.core.setReactionRules({
+          platform: "discord",
+          externalId,
+          realmId: "default",
+          reactions: [{ emoji: "taco", amount: 1 }],
+        }),
+        world.core.bindBot({ platform: "discord", externalId, realmId: "c", settings: { managerRoleIds: ["444"] } }),
+      ]);
+      expect(rebind.status).toBe("fulfilled");
+      if (rules.status === "rejected") expect(rules.reason).toMatchObject({ code: "FORBIDDEN" });
+      expect(await world.core.bindingFor("discord", externalId)).toMatchObject({
+        realmId: "c",
+        settings: { managerRoleIds: ["444"] },
+      });
+    }
+  });
 });

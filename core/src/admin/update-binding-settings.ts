@@ -1,7 +1,8 @@
 import { type BotBinding, type BotPlatform, botBindings, type Database, type ReactionRule } from "@tally/db";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 import { checkReactionRules } from "../giving/set-reaction-rules.ts";
+import { mergedSettings } from "./bot-bindings.ts";
 
 const MAX_MANAGERS = 50;
 // Discord role ids are snowflakes; Slack user ids are U… or W… (Enterprise Grid).
@@ -56,7 +57,7 @@ export async function updateBindingSettings(
   }
   const [updated] = await db
     .update(botBindings)
-    .set({ settings: sql`${botBindings.settings} || ${JSON.stringify(patch)}::jsonb` })
+    .set({ settings: mergedSettings(patch) })
     .where(
       and(
         eq(botBindings.platform, input.platform),

@@ -1,5 +1,6 @@
-import type { BotPlatform, Database, ReactionRule } from "@tally/db";
-import { bindBot, bindingFor } from "../admin/bot-bindings.ts";
+import { type BotBinding, type BotPlatform, botBindings, type Database, type ReactionRule } from "@tally/db";
+import { and, eq } from "drizzle-orm";
+import { BOOTSTRAP_REALM, mergedSettings } from "../admin/bot-bindings.ts";
 import { listCurrencies } from "../admin/currencies.ts";
 import { parseAmount } from "../amounts.ts";
 import { isTallyError, TallyError } from "../errors.ts";
@@ -62,23 +63,43 @@ function checkRuleShapes(rules: ReactionRule[]): ReactionRule[] {
 /**
  * Sets which emoji give points in a guild or team, keeping its other settings. Only the realm the guild or team is
  * bound to (the bootstrap realm while unbound) may change them, so one realm cannot take another's server over.
+ * One statement merges the rules in and checks the realm: reading the binding first would lose a manager change made
+ * in between, and could bind a guild back to this realm after another realm took it.
  */
 export async function setReactionRules(
   db: Database,
   input: { platform: BotPlatform; externalId: string; realmId: string; reactions: ReactionRule[] },
-) {
-  const current = await bindingFor(db, input.platform, input.externalId);
-  if (current.realmId !== input.realmId) {
+): Promise<BotBinding> {
+  const { platform, externalId, realmId } = input;
+  const reactions = await checkReactionRules(db, realmId, input.reactions);
+  const [binding] =
+    realmId === BOOTSTRAP_REALM
+      ? // An unbound guild or team is the bootstrap realm's: its first rules bind it there.
+        await db
+          .insert(botBindings)
+          .values({ platform, externalId, realmId, settings: { reactions } })
+          .onConflictDoUpdate({
+            target: [botBindings.platform, botBindings.externalId],
+            set: { settings: mergedSettings({ reactions }) },
+            setWhere: eq(botBindings.realmId, realmId),
+          })
+          .returning()
+      : await db
+          .update(botBindings)
+          .set({ settings: mergedSettings({ reactions }) })
+          .where(
+            and(
+              eq(botBindings.platform, platform),
+              eq(botBindings.externalId, externalId),
+              eq(botBindings.realmId, realmId),
+            ),
+          )
+          .returning();
+  if (!binding) {
     throw new TallyError(
       "FORBIDDEN",
-      `That ${input.platform === "discord" ? "server" : "workspace"} is bound to another realm.`,
+      `That ${platform === "discord" ? "server" : "workspace"} is bound to another realm.`,
     );
   }
-  const reactions = await checkReactionRules(db, input.realmId, input.reactions);
-  return bindBot(db, {
-    platform: input.platform,
-    externalId: input.externalId,
-    realmId: input.realmId,
-    settings: { ...current.settings, reactions },
-  });
+  return binding;
 }
