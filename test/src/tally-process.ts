@@ -7,6 +7,8 @@ export interface TallyProcessOptions {
   cwd?: string;
   /** Run this instead of `node <entry>` (e.g. `corepack pnpm start`). */
   command?: string[];
+  /** Flags for node itself, before the entry (e.g. `--cpu-prof`, which node refuses in NODE_OPTIONS). */
+  nodeArgs?: string[];
   /** Told what the process has said so far, each time it says more (to act before it is ready). */
   onOutput?: (output: string) => void;
 }
@@ -54,6 +56,7 @@ export async function startTallyProcess(
   const { DATABASE_URL: _inherited, DISCORD_TOKEN: _token, ...base } = process.env;
   const [command, ...args] = options.command ?? [
     process.execPath,
+    ...(options.nodeArgs ?? []),
     ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry]),
   ];
   const child = spawn(command as string, args, {

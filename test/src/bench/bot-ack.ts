@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const slack = await startLocalSlack([...Object.values(people), ...slackUsers]);
   const discord = await startLocalDiscord();
   const keys = applicationKeys();
-  // BENCH_PROFILE=<folder> writes a V8 CPU profile of the Tally process there (node refuses --cpu-prof in NODE_OPTIONS).
+  // BENCH_PROFILE=<folder> writes a V8 CPU profile of the Tally process there.
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
   const api = await startApiProcess(
     {
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       DISCORD_PUBLIC_KEY: keys.publicKeyHex,
       DISCORD_API_URL: discord.apiUrl,
     },
-    { command: [process.execPath, ...profile, "--import", "tsx", "api/src/main.ts"] },
+    { nodeArgs: profile },
   );
   try {
     if (discord.gateway.connections() !== 1) throw new Error(`the gateway is not connected:\n${api.output()}`);
