@@ -12,6 +12,30 @@ export type BindingSettings = BotBinding["settings"];
 export const mergedSettings = (patch: Partial<BindingSettings>): SQL =>
   sql`${botBindings.settings} || ${JSON.stringify(patch)}::jsonb`;
 
+/**
+ * Merges `patch` into the settings of a guild or team bound to `realmId`, in one UPDATE that matches the realm: it
+ * never creates or rebinds a binding, and undefined means it is not this realm's (a concurrent rebind wins cleanly).
+ */
+export async function patchOwnBinding(
+  db: Database,
+  realmId: string,
+  key: { platform: BotPlatform; externalId: string },
+  patch: Partial<BindingSettings>,
+): Promise<BotBinding | undefined> {
+  const [updated] = await db
+    .update(botBindings)
+    .set({ settings: mergedSettings(patch) })
+    .where(
+      and(
+        eq(botBindings.platform, key.platform),
+        eq(botBindings.externalId, key.externalId),
+        eq(botBindings.realmId, realmId),
+      ),
+    )
+    .returning();
+  return updated;
+}
+
 export async function bindBot(
   db: Database,
   input: { platform: BotPlatform; externalId: string; realmId: string; settings?: BindingSettings | undefined },

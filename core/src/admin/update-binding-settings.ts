@@ -1,8 +1,8 @@
 import { type BotBinding, type BotPlatform, botBindings, type Database, type ReactionRule } from "@tally/db";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { TallyError } from "../errors.ts";
 import { checkReactionRules } from "../giving/set-reaction-rules.ts";
-import { mergedSettings } from "./bot-bindings.ts";
+import { patchOwnBinding } from "./bot-bindings.ts";
 
 const MAX_MANAGERS = 50;
 // Discord role ids are snowflakes; Slack user ids are U… or W… (Enterprise Grid).
@@ -55,17 +55,7 @@ export async function updateBindingSettings(
   if (input.reactions !== undefined) {
     patch.reactions = await checkReactionRules(db, realmId, input.reactions);
   }
-  const [updated] = await db
-    .update(botBindings)
-    .set({ settings: mergedSettings(patch) })
-    .where(
-      and(
-        eq(botBindings.platform, input.platform),
-        eq(botBindings.externalId, input.externalId),
-        eq(botBindings.realmId, realmId),
-      ),
-    )
-    .returning();
+  const updated = await patchOwnBinding(db, realmId, input, patch);
   if (!updated) {
     const where = input.platform === "discord" ? "Discord server" : "Slack workspace";
     throw new TallyError("NOT_FOUND", `No ${where} "${input.externalId}" is bound to this realm.`);

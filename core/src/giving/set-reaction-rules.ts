@@ -1,6 +1,6 @@
 import { type BotBinding, type BotPlatform, botBindings, type Database, type ReactionRule } from "@tally/db";
-import { and, eq } from "drizzle-orm";
-import { BOOTSTRAP_REALM, mergedSettings } from "../admin/bot-bindings.ts";
+import { eq } from "drizzle-orm";
+import { BOOTSTRAP_REALM, mergedSettings, patchOwnBinding } from "../admin/bot-bindings.ts";
 import { listCurrencies } from "../admin/currencies.ts";
 import { parseAmount } from "../amounts.ts";
 import { isTallyError, TallyError } from "../errors.ts";
@@ -84,17 +84,7 @@ export async function setReactionRules(
             setWhere: eq(botBindings.realmId, realmId),
           })
           .returning()
-      : await db
-          .update(botBindings)
-          .set({ settings: mergedSettings({ reactions }) })
-          .where(
-            and(
-              eq(botBindings.platform, platform),
-              eq(botBindings.externalId, externalId),
-              eq(botBindings.realmId, realmId),
-            ),
-          )
-          .returning();
+      : [await patchOwnBinding(db, realmId, input, { reactions })];
   if (!binding) {
     throw new TallyError(
       "FORBIDDEN",
