@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { connectionTarget } from "./connection-target.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
 
@@ -95,6 +96,7 @@ const TRANSIENT = new Set([
 ]);
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
+  connectionTarget(url); // a malformed socket folder is refused before any attempt
   const deadline = Date.now() + (options.connectRetryMs ?? 0);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -114,13 +116,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
 }
 
 /** `host:port` of a connection URL, never its password. */
-function hostOf(url: string): string {
-  const { hostname, port } = new URL(url);
-  return `${hostname || "localhost"}:${port || 5432}`;
-}
+const hostOf = (url: string): string => connectionTarget(url).where;
 
 async function connectPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
-  const client = postgres(url, {
+  const target = connectionTarget(url);
+  const client = postgres(target.url, {
+    ...(target.socketDir ? { host: target.socketDir } : {}),
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     // While the database is away, every request must fail fast (a 503) instead of queueing behind a connection

@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { connectionTarget } from "./connection-target.ts";
 
 /** PostgreSQL session advisory locks on one connection of their own: held while it lives, released when it closes. */
 export interface SessionLocks {
@@ -20,7 +21,9 @@ export async function openSessionLocks(url: string): Promise<SessionLocks> {
   const lost = new Promise<void>((resolve) => {
     markLost = resolve;
   });
-  const sql = postgres(url, {
+  const target = connectionTarget(url);
+  const sql = postgres(target.url, {
+    ...(target.socketDir ? { host: target.socketDir } : {}),
     max: 1,
     prepare: false,
     onnotice: () => {},
