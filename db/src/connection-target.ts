@@ -1,8 +1,11 @@
 /** Where a `postgres://` URL points: the URL postgres.js is given, and a unix-socket folder when it names one. */
 export interface ConnectionTarget {
   url: string;
-  /** The folder holding PostgreSQL's socket (`.s.PGSQL.<port>`), as postgres.js takes it in its `host` option. */
-  socketDir?: string;
+  /**
+   * postgres.js options to spread: `host` is the folder holding PostgreSQL's socket (`.s.PGSQL.<port>`) when the URL
+   * names one, and absent otherwise.
+   */
+  socket: { host?: string };
   /** `host:port` or `socket folder:port`, for messages; never the password. */
   where: string;
 }
@@ -16,10 +19,10 @@ export function connectionTarget(url: string): ConnectionTarget {
   const parsed = new URL(url);
   const port = parsed.port || "5432";
   const host = parsed.searchParams.get("host");
-  if (host === null) return { url, where: `${parsed.hostname || "localhost"}:${port}` };
+  if (host === null) return { url, socket: {}, where: `${parsed.hostname || "localhost"}:${port}` };
   if (!host.startsWith("/")) {
     throw new Error(`DATABASE_URL's host parameter must be a socket folder starting with / (got "${host}")`);
   }
   parsed.searchParams.delete("host");
-  return { url: parsed.toString(), socketDir: host, where: `${host}:${port}` };
+  return { url: parsed.toString(), socket: { host }, where: `${host}:${port}` };
 }

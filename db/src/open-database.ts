@@ -9,7 +9,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { connectionTarget } from "./connection-target.ts";
+import { type ConnectionTarget, connectionTarget } from "./connection-target.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
 
@@ -96,18 +96,21 @@ const TRANSIENT = new Set([
 ]);
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
-  connectionTarget(url); // a malformed socket folder is refused before any attempt
+  // Read once: a malformed socket folder is refused before any attempt, and every attempt and message uses it.
+  const target = connectionTarget(url);
   const deadline = Date.now() + (options.connectRetryMs ?? 0);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectPostgres(url, options);
+      return await connectPostgres(target, options);
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
       const reason = error instanceof Error ? error.message : String(error);
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 5_000);
       if (!TRANSIENT.has(code) || Date.now() + delayMs > deadline) {
         const waited = attempt > 1 ? ` after ${attempt} attempts` : "";
-        throw new Error(`Cannot use the PostgreSQL database at DATABASE_URL (host ${hostOf(url)})${waited}: ${reason}`);
+        throw new Error(
+          `Cannot use the PostgreSQL database at DATABASE_URL (host ${target.where})${waited}: ${reason}`,
+        );
       }
       options.onConnectRetry?.({ attempt, delayMs, reason });
       await sleep(delayMs);
@@ -115,13 +118,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
   }
 }
 
-/** `host:port` of a connection URL, never its password. */
-const hostOf = (url: string): string => connectionTarget(url).where;
-
-async function connectPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
-  const target = connectionTarget(url);
+async function connectPostgres(target: ConnectionTarget, options: DatabaseOptions): Promise<OpenDatabase> {
   const client = postgres(target.url, {
-    ...(target.socketDir ? { host: target.socketDir } : {}),
+    ...target.socket,
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     // While the database is away, every request must fail fast (a 503) instead of queueing behind a connection

@@ -23,7 +23,7 @@ export async function openSessionLocks(url: string): Promise<SessionLocks> {
   });
   const target = connectionTarget(url);
   const sql = postgres(target.url, {
-    ...(target.socketDir ? { host: target.socketDir } : {}),
+    ...target.socket,
     max: 1,
     prepare: false,
     onnotice: () => {},
