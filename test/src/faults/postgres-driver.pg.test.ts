@@ -42,10 +42,10 @@ describe("postgres.js under a terminated backend (patched 3.4.9)", () => {
           await t`select 1`;
         });
         // Handled from the start: the dead backend's close can reach the pool before the killer's own reply does.
-        const settled = settle(tx, 5_000);
+        tx.catch(() => {});
         while (pid === undefined) await new Promise((r) => setTimeout(r, 10));
         await killer`select pg_terminate_backend(${pid})`;
-        const outcome = await settled;
+        const outcome = await settle(tx, 3_000);
         expect(outcome.ok).toBe(false);
         expect(isDatabaseUnavailable((outcome as { error: unknown }).error)).toBe(true);
         // 3.4.9 sent the next session's startup behind the dead one's ROLLBACK: it never connected again.
