@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   API_KEY_REVOKED_CHANNEL,
+  BINDING_CHANGED_CHANNEL,
   CURRENCY_CHANGED_CHANNEL,
   createBalanceService,
   setIdempotencyTtlHours,
@@ -113,12 +114,19 @@ async function main(): Promise<void> {
     dashboard: { publicUrl },
     trustProxy: env.TALLY_TRUST_PROXY,
   });
-  // Another process's currency change (a new scale, an archive) reaches this process's cache at once.
+  // Another process's currency change (a new scale, an archive) reaches this process's cache at once; so does any
+  // change to a binding, which PostgreSQL announces itself.
   database
     .listen(CURRENCY_CHANGED_CHANNEL, (realmId) => core.forgetCurrencies(realmId))
     .then(
       (stop) => stops.push(stop),
       (error: unknown) => logger.error({ err: error }, "cannot listen for currency changes"),
+    );
+  database
+    .listen(BINDING_CHANGED_CHANNEL, (binding) => core.forgetBinding(binding))
+    .then(
+      (stop) => stops.push(stop),
+      (error: unknown) => logger.error({ err: error }, "cannot listen for binding changes"),
     );
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);

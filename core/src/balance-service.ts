@@ -1,4 +1,4 @@
-import type { Currency, Database, EntryKind, InitiatorType, Realm } from "@tally/db";
+import type { BotPlatform, Currency, Database, EntryKind, InitiatorType, Realm } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./admin/api-keys.ts";
 import { ensureBootstrap } from "./admin/bootstrap.ts";
@@ -93,6 +93,7 @@ import { type PublicLeaderboard, toPublicLeaderboard } from "./queries/public-le
 import { type LedgerFilter, searchLedger } from "./queries/search-ledger.ts";
 import { summarizeRealm } from "./queries/summarize-realm.ts";
 import { noteWrite, readHandle } from "./read-routing.ts";
+import { createTtlCache } from "./ttl-cache.ts";
 
 export interface AdjustRequest {
   subject: Subject;
@@ -111,6 +112,18 @@ const CURRENCY_TTL_MS = 5_000;
 
 /** NOTIFY channel on which a process that changed a realm's currencies names the realm. */
 export const CURRENCY_CHANGED_CHANNEL = "tally_currency_changed";
+
+/**
+ * NOTIFY channel on which PostgreSQL itself names every guild or team whose binding changed (`platform:externalId`,
+ * or `*` after a TRUNCATE): a trigger on bot_bindings (migration 0010), so no writer, process or hand-made UPDATE can
+ * forget to announce it. The binding decides which realm a command's points go to; every process drops its copy.
+ */
+export const BINDING_CHANGED_CHANNEL = "tally_binding_changed";
+
+/** How long a process trusts its copy of a binding when no change was heard (a listener down, say). */
+const BINDING_TTL_MS = 5_000;
+
+const bindingKey = (platform: BotPlatform, externalId: string) => `${platform}:${externalId}`;
 
 /**
  * The one balance service every door calls. It holds the database handle, a short-lived cache of currencies (so a
@@ -132,16 +145,21 @@ export function createBalanceService(
   const reads = () => readHandle(db, options.readDb);
   const now = options.now ?? (() => new Date());
   const writer = createGroupWriter(db, options.groupCommit);
-  const currencyCache = new Map<string, { at: number; list: Promise<Currency[]> }>();
-  const rulesCache = new Map<string, { at: number; rules: Promise<GivingRules> }>();
+  const currencyCache = createTtlCache(CURRENCY_TTL_MS, (realmId) => listCurrencies(db, realmId));
+  const rulesCache = createTtlCache(CURRENCY_TTL_MS, (realmId) => getGivingRules(db, realmId));
+  const bindingCache = createTtlCache(BINDING_TTL_MS, (key) => {
+    const colon = key.indexOf(":");
+    return bindingFor(db, key.slice(0, colon) as BotPlatform, key.slice(colon + 1));
+  });
+  const realmCurrencies = (realmId: string) => currencyCache.get(realmId);
 
-  function realmCurrencies(realmId: string): Promise<Currency[]> {
-    const hit = currencyCache.get(realmId);
-    if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.list;
-    const list = listCurrencies(db, realmId);
-    currencyCache.set(realmId, { at: Date.now(), list });
-    list.catch(() => currencyCache.delete(realmId));
-    return list;
+  /** Runs a change to a binding and drops this process's copy at once; other processes hear the trigger's NOTIFY. */
+  async function rebound<T>(key: { platform: BotPlatform; externalId: string }, run: Promise<T>): Promise<T> {
+    try {
+      return await run;
+    } finally {
+      bindingCache.forget(bindingKey(key.platform, key.externalId));
+    }
   }
 
   /** The realm's currency with this id, or its default one; NOT_FOUND when there is no such currency. */
@@ -151,7 +169,7 @@ export function createBalanceService(
     if (found) return found;
     if (currencyId) {
       // Created moments ago, perhaps by another process: look once more before saying no.
-      currencyCache.delete(realmId);
+      currencyCache.forget(realmId);
       const fresh = (await realmCurrencies(realmId)).find((c) => c.id === currencyId);
       if (fresh) return fresh;
       throw new TallyError("NOT_FOUND", `No realm point (currency) "${currencyId}" in this realm.`);
@@ -182,7 +200,7 @@ export function createBalanceService(
       await db.execute(sql`SELECT pg_notify(${CURRENCY_CHANGED_CHANNEL}, ${realmId})`);
       return result;
     } finally {
-      currencyCache.delete(realmId);
+      currencyCache.forget(realmId);
     }
   }
 
@@ -407,17 +425,10 @@ export function createBalanceService(
     },
 
     /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
-    givingRules(realmId: string): Promise<GivingRules> {
-      const hit = rulesCache.get(realmId);
-      if (hit && Date.now() - hit.at < CURRENCY_TTL_MS) return hit.rules;
-      const rules = getGivingRules(db, realmId);
-      rulesCache.set(realmId, { at: Date.now(), rules });
-      rules.catch(() => rulesCache.delete(realmId));
-      return rules;
-    },
+    givingRules: (realmId: string): Promise<GivingRules> => rulesCache.get(realmId),
     async setGivingRules(realmId: string, patch: Partial<GivingRules>) {
       const rules = await setGivingRules(db, realmId, patch);
-      rulesCache.delete(realmId);
+      rulesCache.forget(realmId);
       return rules;
     },
 
@@ -584,9 +595,7 @@ export function createBalanceService(
     createCurrency: (realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) =>
       changed(realmId, createCurrency(db, realmId, input, options.idempotencyKey)),
     /** Drops the cached currencies of a realm another process changed (see CURRENCY_CHANGED_CHANNEL). */
-    forgetCurrencies: (realmId: string) => {
-      currencyCache.delete(realmId);
-    },
+    forgetCurrencies: (realmId: string) => currencyCache.forget(realmId),
 
     getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
     /** Name, emoji, overdraft rule, allowance, default, and the scale while the currency has no entries. */
@@ -669,20 +678,30 @@ export function createBalanceService(
 
     /** Binds a guild or team to a realm; its reaction rules, when given, are checked first. */
     bindBot: async (input: Parameters<typeof bindBot>[1]) =>
-      bindBot(
-        db,
-        input.settings?.reactions
-          ? {
-              ...input,
-              settings: {
-                ...input.settings,
-                reactions: await checkReactionRules(db, input.realmId, input.settings.reactions),
-              },
-            }
-          : input,
+      rebound(
+        input,
+        bindBot(
+          db,
+          input.settings?.reactions
+            ? {
+                ...input,
+                settings: {
+                  ...input.settings,
+                  reactions: await checkReactionRules(db, input.realmId, input.settings.reactions),
+                },
+              }
+            : input,
+        ),
       ),
-    setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => setReactionRules(db, input),
-    bindingFor: (platform: "discord" | "slack", externalId: string) => bindingFor(db, platform, externalId),
+    setReactionRules: (input: Parameters<typeof setReactionRules>[1]) => rebound(input, setReactionRules(db, input)),
+    /**
+     * The realm a guild or team is bound to, and its settings: a copy at most BINDING_TTL_MS old, dropped as soon as
+     * a change is heard on BINDING_CHANGED_CHANNEL (every bot command asks, so this saves a round trip each). Shared
+     * between callers: read it, never change it.
+     */
+    bindingFor: (platform: BotPlatform, externalId: string) => bindingCache.get(bindingKey(platform, externalId)),
+    /** Drops cached bindings named on BINDING_CHANGED_CHANNEL: `platform:externalId`, or `*` for all of them. */
+    forgetBinding: (payload: string) => (payload === "*" ? bindingCache.clear() : bindingCache.forget(payload)),
     listBindings: () => listBindings(db),
     /** The guilds and teams bound to one realm (the dashboard's Bots page). */
     listRealmBindings: (realmId: string) => listRealmBindings(db, realmId),
@@ -690,7 +709,7 @@ export function createBalanceService(
     updateBindingSettings: (
       realmId: string,
       input: { platform: "discord" | "slack"; externalId: string } & BindingSettingsPatch,
-    ) => updateBindingSettings(db, realmId, input),
+    ) => rebound(input, updateBindingSettings(db, realmId, input)),
 
     /** Sign-in links and sessions of the web dashboard, and the reads its pages make. */
     dashboard: {
@@ -715,6 +734,7 @@ export function createBalanceService(
     async ensureBootstrap(options?: { apiKey?: string | undefined }) {
       const result = await ensureBootstrap(db, options);
       currencyCache.clear();
+      bindingCache.clear();
       return result;
     },
   };

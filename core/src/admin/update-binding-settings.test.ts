@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { BINDING_CHANGED_CHANNEL } from "../balance-service.ts";
 import { useTestCore } from "../testing.ts";
 
 const world = useTestCore();
@@ -101,5 +103,77 @@ describe("bindings of one realm", () => {
         reactions: [{ emoji: "gem", amount: 1, currencyId: id }],
       }),
     ).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringContaining("reactions[0].currencyId") });
+  });
+});
+
+describe("each process's copy of a binding", () => {
+  const TEAM = "T0CACHED";
+  const changes: string[] = [];
+  const listening = async () => {
+    changes.length = 0;
+    return world.t.listen(BINDING_CHANGED_CHANNEL, (payload) => changes.push(payload));
+  };
+  const announced = async (payload: string) => {
+    await expect.poll(() => changes, { timeout: 2_000, interval: 20 }).toContain(payload);
+  };
+
+  it("shows this process's own changes at once: rules, managers, a rebinding", async () => {
+    await world.core.createRealm({ id: "other", name: "Other" });
+    expect(await world.core.bindingFor("slack", TEAM)).toEqual({ realmId: "default", settings: {} });
+    await world.core.setReactionRules({
+      platform: "slack",
+      externalId: TEAM,
+      realmId: "default",
+      reactions: [{ emoji: "taco", amount: 1 }],
+    });
+    expect((await world.core.bindingFor("slack", TEAM)).settings).toEqual({
+      reactions: [{ emoji: "taco", amount: 1 }],
+    });
+    await world.core.updateBindingSettings("default", {
+      platform: "slack",
+      externalId: TEAM,
+      managerUserIds: ["U0BOSS"],
+    });
+    expect((await world.core.bindingFor("slack", TEAM)).settings.managerUserIds).toEqual(["U0BOSS"]);
+    await world.core.bindBot({ platform: "slack", externalId: TEAM, realmId: "other" });
+    expect(await world.core.bindingFor("slack", TEAM)).toMatchObject({ realmId: "other", settings: {} });
+  });
+
+  it("keeps a change made elsewhere unseen until the change is announced, then drops only what was named", async () => {
+    await world.core.createRealm({ id: "other", name: "Other" });
+    await world.core.bindBot({ platform: "slack", externalId: TEAM, realmId: "default" });
+    await world.core.bindBot({ platform: "discord", externalId: GUILD, realmId: "default" });
+    expect((await world.core.bindingFor("slack", TEAM)).realmId).toBe("default");
+    expect((await world.core.bindingFor("discord", GUILD)).realmId).toBe("default");
+    // Another process (or an operator's UPDATE) rebinds both behind this one's back.
+    await world.t.db.execute(sql`UPDATE bot_bindings SET realm_id = 'other'`);
+    expect((await world.core.bindingFor("slack", TEAM)).realmId).toBe("default"); // the cached copy
+    world.core.forgetBinding(`slack:${TEAM}`);
+    expect((await world.core.bindingFor("slack", TEAM)).realmId).toBe("other");
+    expect((await world.core.bindingFor("discord", GUILD)).realmId).toBe("default"); // not named: still cached
+    world.core.forgetBinding("*");
+    expect((await world.core.bindingFor("discord", GUILD)).realmId).toBe("other");
+  });
+
+  it("is announced by PostgreSQL for every insert, update, delete and truncate, whoever makes it", async () => {
+    await world.core.createRealm({ id: "other", name: "Other" });
+    const stop = await listening();
+    try {
+      await world.t.db.execute(
+        sql`INSERT INTO bot_bindings (platform, external_id, realm_id) VALUES ('slack', ${TEAM}, 'default')`,
+      );
+      await announced(`slack:${TEAM}`);
+      changes.length = 0;
+      await world.t.db.execute(sql`UPDATE bot_bindings SET settings = '{"managerUserIds":["U0BOSS"]}'`);
+      await announced(`slack:${TEAM}`);
+      changes.length = 0;
+      await world.t.db.execute(sql`DELETE FROM bot_bindings`);
+      await announced(`slack:${TEAM}`);
+      changes.length = 0;
+      await world.t.db.execute(sql`TRUNCATE bot_bindings`);
+      await announced("*");
+    } finally {
+      await stop();
+    }
   });
 });

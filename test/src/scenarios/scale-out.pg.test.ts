@@ -102,4 +102,55 @@ describe("three API processes on one PostgreSQL", () => {
     );
     for (const ms of refusedAfter) expect(ms).toBeLessThan(1_000);
   });
+
+  it("a binding changed anywhere, even by hand, reaches every process's copy within 1 s", async () => {
+    const core = createBalanceService(t.db);
+    await core.createRealm({ id: "elsewhere", name: "Elsewhere" });
+    const path = "/api/v1/realms/default/reactions/discord/930000000000000001";
+    /** What a process answers for the guild: its first reaction's emoji, "none", or the refusal's status. */
+    const seen = async (base: string, key: string) => {
+      const response = await call(base, key, {}, path);
+      if (response.status !== 200) return String(response.status);
+      const { reactions } = (await response.json()) as { reactions: { emoji: string }[] };
+      return reactions[0]?.emoji ?? "none";
+    };
+    const steps: [string, (key: string) => Promise<unknown>, string][] = [
+      [
+        "rules set through one process's API",
+        (key) =>
+          call(apis[0]?.url ?? "", key, { method: "PUT", body: '{"reactions":[{"emoji":"🌮","amount":1}]}' }, path),
+        "🌮",
+      ],
+      [
+        "an UPDATE by hand",
+        () => t.db.execute(sql`UPDATE bot_bindings SET settings = '{"reactions":[{"emoji":"⭐","amount":2}]}'`),
+        "⭐",
+      ],
+      [
+        "a rebinding to another realm, by another process",
+        () => core.bindBot({ platform: "discord", externalId: "930000000000000001", realmId: "elsewhere" }),
+        "403",
+      ],
+      ["a TRUNCATE", () => t.db.execute(sql`TRUNCATE bot_bindings`), "none"],
+    ];
+    for (const [what, change, expected] of steps) {
+      const { key } = await core.createApiKey("default", { name: what });
+      // Every process reads the binding now, so each holds a fresh copy: one it would keep for 5 s unless told.
+      const before = await Promise.all(apis.map((api) => seen(api.url, key)));
+      expect(new Set(before).size, what).toBe(1);
+      expect(before[0], what).not.toBe(expected);
+      await change(key);
+      const changedAt = Date.now();
+      const seenAfter = await Promise.all(
+        apis.map(async (api) => {
+          while ((await seen(api.url, key)) !== expected) {
+            if (Date.now() - changedAt > 2_000) return Number.POSITIVE_INFINITY;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          return Date.now() - changedAt;
+        }),
+      );
+      for (const ms of seenAfter) expect(ms, what).toBeLessThan(1_000);
+    }
+  });
 });
