@@ -186,15 +186,23 @@ async function main(): Promise<void> {
   say.info(`Ready in ${Math.round(performance.now())} ms`);
 }
 
+/** The warning for each failed attempt to reach a database that may still be starting. */
+const notReachableYet =
+  (say: Logger, setting: string) =>
+  ({ attempt, delayMs, reason }: { attempt: number; delayMs: number; reason: string }) =>
+    say.warn(`${setting} not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`);
+
 /** The read replica: never migrated (it is read-only; it follows the primary's schema). */
 async function openReplica(env: Env, say: Logger): Promise<OpenDatabase> {
   if (!env.DATABASE_URL) throw new Error("DATABASE_REPLICA_URL is set without DATABASE_URL: a replica needs a primary");
   const replica = await openDatabase({
     url: env.DATABASE_REPLICA_URL,
+    setting: "DATABASE_REPLICA_URL",
     maxConnections: env.DATABASE_POOL_MAX,
     prepare: env.DATABASE_PREPARE,
     migrate: false,
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
+    onConnectRetry: notReachableYet(say, "DATABASE_REPLICA_URL"),
   });
   say.info("Read replica: leaderboards, history and exports read from DATABASE_REPLICA_URL");
   return replica;
@@ -208,8 +216,7 @@ async function openTallyDatabase(env: Env, say: Logger): Promise<OpenDatabase> {
     maxConnections: env.DATABASE_POOL_MAX,
     prepare: env.DATABASE_PREPARE,
     connectRetryMs: env.DATABASE_CONNECT_RETRY_SECONDS * 1000,
-    onConnectRetry: ({ attempt, delayMs, reason }) =>
-      say.warn(`DATABASE_URL not reachable yet (attempt ${attempt}: ${reason}); retrying in ${delayMs / 1000} s`),
+    onConnectRetry: notReachableYet(say, "DATABASE_URL"),
   });
   say.info(
     database.driver === "postgres"

@@ -15,13 +15,13 @@ export interface ConnectionTarget {
  * postgres.js does not: it would send `host` to the server as a setting, which refuses it. The folder goes to
  * postgres.js's `host` option instead (a host with a slash is a socket folder there), and the URL keeps the rest.
  */
-export function connectionTarget(url: string): ConnectionTarget {
+export function connectionTarget(url: string, setting = "DATABASE_URL"): ConnectionTarget {
   const parsed = new URL(url);
   const port = parsed.port || "5432";
   const host = parsed.searchParams.get("host");
   if (host === null) return { url, socket: {}, where: `${parsed.hostname || "localhost"}:${port}` };
   if (!host.startsWith("/")) {
-    throw new Error(`DATABASE_URL's host parameter must be a socket folder starting with / (got "${host}")`);
+    throw new Error(`${setting}'s host parameter must be a socket folder starting with / (got "${host}")`);
   }
   parsed.searchParams.delete("host");
   return { url: parsed.toString(), socket: { host }, where: `${host}:${port}` };

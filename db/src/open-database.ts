@@ -20,6 +20,8 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 export interface DatabaseOptions {
   /** `postgres://…`; when absent, embedded PGlite is used. */
   url?: string | undefined;
+  /** The setting `url` came from, which every message about it names (default `DATABASE_URL`). */
+  setting?: string | undefined;
   /** PGlite data folder; `memory://` or absent keeps it in memory. */
   dataDir?: string | undefined;
   /** postgres.js pool size. */
@@ -97,7 +99,8 @@ const TRANSIENT = new Set([
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<OpenDatabase> {
   // Read once: a malformed socket folder is refused before any attempt, and every attempt and message uses it.
-  const target = connectionTarget(url);
+  const setting = options.setting ?? "DATABASE_URL";
+  const target = connectionTarget(url, setting);
   const deadline = Date.now() + (options.connectRetryMs ?? 0);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -108,9 +111,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 5_000);
       if (!TRANSIENT.has(code) || Date.now() + delayMs > deadline) {
         const waited = attempt > 1 ? ` after ${attempt} attempts` : "";
-        throw new Error(
-          `Cannot use the PostgreSQL database at DATABASE_URL (host ${target.where})${waited}: ${reason}`,
-        );
+        throw new Error(`Cannot use the PostgreSQL database at ${setting} (host ${target.where})${waited}: ${reason}`);
       }
       options.onConnectRetry?.({ attempt, delayMs, reason });
       await sleep(delayMs);
@@ -136,13 +137,14 @@ async function connectPostgres(target: ConnectionTarget, options: DatabaseOption
   });
   if (options.prepare !== false) preparedByDefault(client);
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
-  if (options.migrate !== false) {
-    try {
-      await migratePostgres(db);
-    } catch (error) {
-      await client.end({ timeout: 1 });
-      throw error;
-    }
+  try {
+    // Reach the server now, migrating or not: a wrong or unreachable URL (a replica's too) fails here, retried and
+    // then named in one line, instead of at the first request that needs it.
+    if (options.migrate !== false) await migratePostgres(db);
+    else await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw error;
   }
   return {
     db,

@@ -30,6 +30,26 @@ describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
     expect(failure).not.toContain("s3cret-pw");
   });
 
+  it("an unreachable replica: its attempts and its one line name DATABASE_REPLICA_URL, not the primary", async () => {
+    const t = await openTestDatabase();
+    await t.close();
+    const port = await freePort();
+    const failure = await startApiProcess({
+      DATABASE_URL: t.url,
+      DATABASE_REPLICA_URL: `postgres://tally:s3cret-pw@127.0.0.1:${port}/tally`,
+      DATABASE_CONNECT_RETRY_SECONDS: "1",
+    }).catch((error: Error) => error.message);
+    expect(failure).toContain("exited with 1 before it was ready");
+    expect(failure).toMatch(
+      /DATABASE_REPLICA_URL not reachable yet \(attempt 1: .*ECONNREFUSED.*\); retrying in 0\.5 s/,
+    );
+    expect(failure).toMatch(
+      new RegExp(`Cannot use the PostgreSQL database at DATABASE_REPLICA_URL \\(host 127\\.0\\.0\\.1:${port}\\)`),
+    );
+    expect(failure).not.toContain("at DATABASE_URL");
+    expect(failure).not.toContain("s3cret-pw");
+  });
+
   it("comes up once PostgreSQL does, and says how big its pool is", async () => {
     const t = await openTestDatabase();
     await t.close();
