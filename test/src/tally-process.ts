@@ -23,6 +23,20 @@ export interface TallyProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * The message of a start that should fail before the process is ready. Should it come up after all, it is stopped
+ * (a test must not leave a server behind, retrying its database for the rest of the run) and the message says so.
+ */
+export function failedStart(start: Promise<TallyProcess>): Promise<string> {
+  return start.then(
+    async (started) => {
+      await started.stop();
+      return "the process started, and was stopped";
+    },
+    (error: Error) => error.message,
+  );
+}
+
 /** Turns pino's JSON lines back into their messages (a finished line at a time), so tests read what a person would. */
 export function readLogLines(raw: string): string {
   const complete = raw.slice(0, raw.lastIndexOf("\n") + 1);

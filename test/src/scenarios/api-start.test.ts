@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTestDatabase } from "@tally/db/testing";
 import { describe, expect, it } from "vitest";
-import { startApiProcess } from "../tally-process.ts";
+import { failedStart, startApiProcess } from "../tally-process.ts";
 
 describe("pnpm start", () => {
   it("on an empty database serves /healthz, prints the realm and a key once, and keeps data across restarts", async () => {
@@ -40,12 +40,14 @@ describe("pnpm start", () => {
   });
 
   it("refuses bad settings with one message listing every problem", async () => {
-    const failure = await startApiProcess({
-      PORT: "x",
-      DATABASE_URL: "mysql://nope",
-      DISCORD_PUBLIC_KEY: "short",
-      SLACK_SIGNING_SECRET: "s",
-    }).catch((error: Error) => error.message);
+    const failure = await failedStart(
+      startApiProcess({
+        PORT: "x",
+        DATABASE_URL: "mysql://nope",
+        DISCORD_PUBLIC_KEY: "short",
+        SLACK_SIGNING_SECRET: "s",
+      }),
+    );
     expect(failure).toContain("Tally cannot start; fix these settings:");
     for (const name of ["PORT", "DATABASE_URL", "DISCORD_PUBLIC_KEY", "SLACK_BOT_TOKEN"])
       expect(failure).toContain(`- ${name}:`);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANAGE_GUILD, type MemberFixture, pointsInteraction } from "../discord/interactions.ts";
 import { type LocalDiscord, startLocalDiscord } from "../discord/local-discord.ts";
 import { applicationKeys, signatureHeaders } from "../discord/sign-interaction.ts";
-import { startTallyProcess } from "../tally-process.ts";
+import { failedStart, startTallyProcess } from "../tally-process.ts";
 
 const API_KEY = "tly_discord_start_key";
 const mod: MemberFixture = { id: "960000000000000001", username: "mod", permissions: MANAGE_GUILD };
@@ -93,11 +93,13 @@ describe("pnpm start with the Discord settings", () => {
   it("runs the gateway bot standalone (bots/discord start) for scale-out, on PostgreSQL only", async () => {
     if (!databaseUrl) {
       // The embedded database belongs to one process: the standalone bot refuses it, naming the setting.
-      const refused = await startTallyProcess(
-        "bots/discord/src/main.ts",
-        { TALLY_DATA_DIR: dataDir, DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl },
-        /is online/,
-      ).catch((error: Error) => error.message);
+      const refused = await failedStart(
+        startTallyProcess(
+          "bots/discord/src/main.ts",
+          { TALLY_DATA_DIR: dataDir, DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl },
+          /is online/,
+        ),
+      );
       expect(refused).toContain("exited with 1");
       expect(refused).toContain("DATABASE_URL is required");
       expect(discord.gateway.connections()).toBe(0);

@@ -1,7 +1,7 @@
 import { connect, createServer, type Socket } from "node:net";
 import { openTestDatabase } from "@tally/db/testing";
 import { describe, expect, it } from "vitest";
-import { startApiProcess } from "../tally-process.ts";
+import { failedStart, startApiProcess } from "../tally-process.ts";
 
 /** A loopback port nothing listens on yet. */
 async function freePort(): Promise<number> {
@@ -15,10 +15,12 @@ async function freePort(): Promise<number> {
 describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
   it("unreachable: retries with backoff, logging each attempt, then one line naming DATABASE_URL and the host", async () => {
     const port = await freePort();
-    const failure = await startApiProcess({
-      DATABASE_URL: `postgres://tally:s3cret-pw@127.0.0.1:${port}/tally`,
-      DATABASE_CONNECT_RETRY_SECONDS: "2",
-    }).catch((error: Error) => error.message);
+    const failure = await failedStart(
+      startApiProcess({
+        DATABASE_URL: `postgres://tally:s3cret-pw@127.0.0.1:${port}/tally`,
+        DATABASE_CONNECT_RETRY_SECONDS: "2",
+      }),
+    );
     expect(failure).toContain("exited with 1 before it was ready");
     expect(failure).toMatch(/DATABASE_URL not reachable yet \(attempt 1: .*ECONNREFUSED.*\); retrying in 0\.5 s/);
     expect(failure).toMatch(/attempt 2: .*retrying in 1 s/);
@@ -34,11 +36,13 @@ describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
     const t = await openTestDatabase();
     await t.close();
     const port = await freePort();
-    const failure = await startApiProcess({
-      DATABASE_URL: t.url,
-      DATABASE_REPLICA_URL: `postgres://tally:s3cret-pw@127.0.0.1:${port}/tally`,
-      DATABASE_CONNECT_RETRY_SECONDS: "1",
-    }).catch((error: Error) => error.message);
+    const failure = await failedStart(
+      startApiProcess({
+        DATABASE_URL: t.url,
+        DATABASE_REPLICA_URL: `postgres://tally:s3cret-pw@127.0.0.1:${port}/tally`,
+        DATABASE_CONNECT_RETRY_SECONDS: "1",
+      }),
+    );
     expect(failure).toContain("exited with 1 before it was ready");
     expect(failure).toMatch(
       /DATABASE_REPLICA_URL not reachable yet \(attempt 1: .*ECONNREFUSED.*\); retrying in 0\.5 s/,
