@@ -1,16 +1,39 @@
 /**
+ * A background loop's error reports, without the repeats: while the database is away every pass fails alike, and a
+ * line per pass (the webhook worker's came twice a second) buries the one that says what is wrong. A failure is
+ * reported once, and again each `repeatMs` while it lasts; a different failure, or one after a success, at once.
+ */
+export function failureReporter(onError: ((error: unknown) => void) | undefined, repeatMs = 60_000) {
+  let last: { message: string; at: number } | undefined;
+  return {
+    failed(error: unknown): void {
+      const message = error instanceof Error ? error.message : String(error);
+      const now = Date.now();
+      if (last?.message === message && now - last.at < repeatMs) return;
+      last = { message, at: now };
+      onError?.(error);
+    },
+    succeeded(): void {
+      last = undefined;
+    },
+  };
+}
+
+/**
  * Runs `task` now and then every `everyMs` in the background: a pass never overlaps the previous one, the timer never
- * keeps the process alive, and a failure (say, the database is away) is reported and retried on the next tick.
+ * keeps the process alive, and a failure (say, the database is away) is reported (see failureReporter) and retried
+ * on the next tick.
  */
 export function startBackgroundTask(
   task: () => Promise<unknown>,
   options: { everyMs: number; onError?: ((error: unknown) => void) | undefined },
 ): { stop(): Promise<void> } {
+  const report = failureReporter(options.onError);
   let running: Promise<unknown> | undefined;
   const tick = () => {
     if (running) return;
     running = task()
-      .catch((error: unknown) => options.onError?.(error))
+      .then(report.succeeded, report.failed)
       .finally(() => {
         running = undefined;
       });

@@ -1,5 +1,6 @@
 import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
+import { failureReporter } from "../background-task.ts";
 import { buildEvents, type WebhookEvent } from "./build-event.ts";
 import { postEvent } from "./post-event.ts";
 import { sequenceEvents } from "./sequence-events.ts";
@@ -181,6 +182,7 @@ export interface WebhookWorker {
  */
 export function startWebhookWorker(db: Database, options: WebhookWorkerOptions): WebhookWorker {
   const o = { ...defaultWorkerOptions, ...options };
+  const report = failureReporter(o.onError);
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
@@ -189,8 +191,9 @@ export function startWebhookWorker(db: Database, options: WebhookWorkerOptions):
       try {
         const pass = await deliverDue(db, o);
         busy = pass.sent > 0 || pass.sequenced > 0;
+        report.succeeded();
       } catch (error) {
-        if (!stopped) o.onError?.(error);
+        if (!stopped) report.failed(error);
       }
       if (!busy && !stopped) {
         await new Promise<void>((resolve) => {

@@ -1,5 +1,7 @@
 import { connect, createServer, type Socket } from "node:net";
+import { queryRows } from "@tally/db";
 import { openTestDatabase } from "@tally/db/testing";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { failedStart, startApiProcess } from "../tally-process.ts";
 
@@ -10,6 +12,48 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A TCP proxy to PostgreSQL that a test can cut: `refuse()` drops every open connection and each new one at once
+ * (counting the attempts), `restore()` forwards again. `listen()` starts it on `port`.
+ */
+function databaseProxy(target: URL, port: number) {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  let attempts = 0;
+  const server = createServer((client) => {
+    attempts++;
+    if (refusing) return void client.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const url = new URL(target);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    server,
+    get attempts() {
+      return attempts;
+    },
+    listen: () => server.listen(port, "127.0.0.1"),
+    refuse() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
 
 describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
@@ -57,28 +101,14 @@ describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
   it("comes up once PostgreSQL does, and says how big its pool is", async () => {
     const t = await openTestDatabase();
     await t.close();
-    const target = new URL(t.url as string);
-    const port = await freePort();
-    // PostgreSQL "starting late": a proxy to it opens on the configured port only after the first failed attempt.
-    const sockets = new Set<Socket>();
-    const proxy = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on("error", () => {});
-        s.on("close", () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    const late = new URL(target);
-    late.port = String(port);
+    const proxy = databaseProxy(new URL(t.url as string), await freePort());
+    // PostgreSQL "starting late": the proxy opens on the configured port only after the first failed attempt.
     // The first attempt fails at once (nothing listens); a later one finds the proxy.
     const api = await startApiProcess(
-      { DATABASE_URL: late.toString(), DATABASE_POOL_MAX: "7" },
+      { DATABASE_URL: proxy.url, DATABASE_POOL_MAX: "7" },
       {
         onOutput: (output) => {
-          if (!proxy.listening && output.includes("DATABASE_URL not reachable yet (attempt 1:"))
-            proxy.listen(port, "127.0.0.1");
+          if (!proxy.server.listening && output.includes("DATABASE_URL not reachable yet (attempt 1:")) proxy.listen();
         },
       },
     );
@@ -88,8 +118,44 @@ describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
       expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
     } finally {
       expect(await api.stop()).toBe(0);
-      for (const s of sockets) s.destroy();
       proxy.close();
+    }
+  });
+});
+
+describe("DATABASE_URL going away while Tally runs", { timeout: 120_000 }, () => {
+  it("an idle process waits between attempts instead of spinning, and listens again once it is back", async () => {
+    const t = await openTestDatabase();
+    const proxy = databaseProxy(new URL(t.url as string), await freePort());
+    proxy.listen();
+    const api = await startApiProcess({ DATABASE_URL: proxy.url });
+    const listening = async () =>
+      (
+        await queryRows<{ n: number }>(
+          t.db,
+          sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'listen %' AND pid <> pg_backend_pid()`,
+        )
+      )[0]?.n ?? 0;
+    try {
+      await expect.poll(listening, { timeout: 5_000 }).toBeGreaterThan(0);
+      proxy.refuse();
+      await new Promise((r) => setTimeout(r, 500));
+      const before = proxy.attempts;
+      const failures = () => api.output().split("webhook delivery pass failed").length - 1;
+      const failedBefore = failures();
+      await new Promise((r) => setTimeout(r, 3_000));
+      // Background passes (webhooks, pruning) try every so often, and the listener backs off up to 5 s between
+      // attempts; with no delay the listener alone tried hundreds of times a second.
+      expect(proxy.attempts - before).toBeLessThan(30);
+      // The webhook worker fails each pass (2 a second) but says so once, not six times.
+      expect(failures() - failedBefore).toBeLessThanOrEqual(1);
+      proxy.restore();
+      await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      await expect.poll(listening, { timeout: 10_000 }).toBeGreaterThan(0);
+    } finally {
+      expect(await api.stop()).toBe(0);
+      proxy.close();
+      await t.close();
     }
   });
 });
