@@ -35,8 +35,11 @@ export interface AppDeps {
    * shared by every process (`sharedRateLimitStore`); the default counts in this process only.
    */
   rateLimit?: { max: number; timeWindowMs: number; store?: RateLimitPluginOptions["store"] } | false;
-  /** Subscribes to revocations of API keys (their SHA-256), so the key cache drops them at once. */
-  keyRevocations?: ((onRevoked: (keyHash: string) => void) => void) | undefined;
+  /**
+   * Subscribes to revocations of API keys (their SHA-256), so the key cache drops them at once; `onMissed` when
+   * revocations may have been missed (the listening restarted), so it drops every key.
+   */
+  keyRevocations?: ((onRevoked: (keyHash: string) => void, onMissed: () => void) => void) | undefined;
   /** 401s allowed per client address per window before 429 (default 120 a minute). */
   authLimits?: AuthLimits;
   bodyLimit?: number;

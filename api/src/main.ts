@@ -89,6 +89,17 @@ async function main(): Promise<void> {
       })
     : undefined;
 
+  /**
+   * Keeps a cache fresh by NOTIFY: each notice names what to drop, and every (re)start of the listening drops it
+   * all, since what was announced while the LISTEN connection was down never arrives.
+   */
+  const follow = (channel: string, what: string, onNotice: (payload: string) => void, onRestart: () => void) => {
+    database.listen(channel, onNotice, onRestart).then(
+      (stop) => stops.push(stop),
+      (error: unknown) => logger.error({ err: error }, `cannot listen for ${what}`),
+    );
+  };
+
   app = await buildApp({
     core,
     loggerInstance: logger,
@@ -105,29 +116,25 @@ async function main(): Promise<void> {
             // Several processes may share PostgreSQL: the limit is counted there; PGlite has one process.
             store: database.driver === "postgres" ? sharedRateLimitStore(database.db) : undefined,
           },
-    keyRevocations: (onRevoked) => {
-      database.listen(API_KEY_REVOKED_CHANNEL, onRevoked).then(
-        (stop) => stops.push(stop),
-        (error: unknown) => logger.error({ err: error }, "cannot listen for API key revocations"),
-      );
-    },
+    keyRevocations: (onRevoked, onMissed) =>
+      follow(API_KEY_REVOKED_CHANNEL, "API key revocations", onRevoked, onMissed),
     dashboard: { publicUrl },
     trustProxy: env.TALLY_TRUST_PROXY,
   });
   // Another process's currency change (a new scale, an archive) reaches this process's cache at once; so does any
   // change to a binding, which PostgreSQL announces itself.
-  database
-    .listen(CURRENCY_CHANGED_CHANNEL, (realmId) => core.forgetCurrencies(realmId))
-    .then(
-      (stop) => stops.push(stop),
-      (error: unknown) => logger.error({ err: error }, "cannot listen for currency changes"),
-    );
-  database
-    .listen(BINDING_CHANGED_CHANNEL, (binding) => core.forgetBinding(binding))
-    .then(
-      (stop) => stops.push(stop),
-      (error: unknown) => logger.error({ err: error }, "cannot listen for binding changes"),
-    );
+  follow(
+    CURRENCY_CHANGED_CHANNEL,
+    "currency changes",
+    (realmId) => core.forgetCurrencies(realmId),
+    () => core.forgetCurrencies(),
+  );
+  follow(
+    BINDING_CHANGED_CHANNEL,
+    "binding changes",
+    (binding) => core.forgetBinding(binding),
+    () => core.forgetBinding("*"),
+  );
   const address = await app.listen({ host: env.HOST, port: env.PORT }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot listen on ${env.HOST}:${env.PORT} (settings HOST, PORT): ${error.code ?? error.message}`);
   });

@@ -594,8 +594,9 @@ export function createBalanceService(
 
     createCurrency: (realmId: string, input: NewCurrency, options: { idempotencyKey?: string | undefined } = {}) =>
       changed(realmId, createCurrency(db, realmId, input, options.idempotencyKey)),
-    /** Drops the cached currencies of a realm another process changed (see CURRENCY_CHANGED_CHANNEL). */
-    forgetCurrencies: (realmId: string) => currencyCache.forget(realmId),
+    /** Drops the cached currencies of a realm another process changed (see CURRENCY_CHANGED_CHANNEL), or of all. */
+    forgetCurrencies: (realmId?: string) =>
+      realmId === undefined ? currencyCache.clear() : currencyCache.forget(realmId),
 
     getCurrency: (realmId: string, currencyId: string) => getCurrency(db, realmId, currencyId),
     /** Name, emoji, overdraft rule, allowance, default, and the scale while the currency has no entries. */

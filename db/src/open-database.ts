@@ -54,9 +54,11 @@ export interface OpenDatabase {
   ping(): Promise<void>;
   /**
    * Calls `onMessage` with each NOTIFY payload on `channel` (PostgreSQL: on a connection of its own, outside the
-   * pool, re-listening after a reconnect); resolves to a function that stops listening.
+   * pool, re-listening after a reconnect); resolves to a function that stops listening. `onListen` runs each time
+   * the listening starts, the first time and after every reconnect: whatever was announced while the connection was
+   * down never arrives, so a cache kept fresh by the notices drops everything there.
    */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onMessage: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   /** Applies pending migrations (PostgreSQL: under the migration lock); opening does it unless told not to. */
   migrate(): Promise<MigrationResult>;
   /** PGlite only: the whole database as `dumpDataDir()` makes it, which `pgliteDump` opens again. */
@@ -161,7 +163,7 @@ async function connectPostgres(target: ConnectionTarget, options: DatabaseOption
     db,
     driver: "postgres",
     migrate: () => migratePostgres(db),
-    listen: async (channel, onMessage) => {
+    listen: async (channel, onMessage, onListen) => {
       listener ??= postgres(target.url, {
         ...target.socket,
         max: 1,
@@ -169,7 +171,7 @@ async function connectPostgres(target: ConnectionTarget, options: DatabaseOption
         backoff: listenBackoff,
         connect_timeout: 10,
       });
-      const { unlisten } = await listener.listen(channel, onMessage);
+      const { unlisten } = await listener.listen(channel, onMessage, onListen);
       return unlisten;
     },
     ping: async () => {
@@ -237,8 +239,10 @@ async function openPglite(folder: string | undefined, migrate: boolean, dump?: B
       driver: "pglite",
       migrate: () => migrateEmbedded(client, db),
       dump: () => client.dumpDataDir("none"),
-      listen: async (channel, onMessage) => {
+      // In process: listening never drops, so it starts once.
+      listen: async (channel, onMessage, onListen) => {
         const unlisten = await client.listen(channel, onMessage);
+        onListen?.();
         return unlisten;
       },
       ping: async () => {

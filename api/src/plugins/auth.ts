@@ -39,11 +39,14 @@ export function registerAuth(
   app: FastifyInstance,
   core: BalanceService,
   limits: AuthLimits = { failuresPerAddress: 120, windowMs: 60_000 },
-  revocations?: (onRevoked: (keyHash: string) => void) => void,
+  revocations?: (onRevoked: (keyHash: string) => void, onMissed: () => void) => void,
 ): void {
   const lookups = new BoundedCache<Promise<ApiKey | undefined>>();
   // Another process (or the CLI) revoked a key: forget its lookup now rather than when the entry ages out.
-  revocations?.((keyHash) => lookups.delete(keyHash));
+  revocations?.(
+    (keyHash) => lookups.delete(keyHash),
+    () => lookups.clear(),
+  );
   const failures = new BoundedCache<number>();
 
   function refuse(request: FastifyRequest, message: string): HttpError {
@@ -102,6 +105,10 @@ class BoundedCache<T> {
 
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 
   remainingMs(key: string, ttlMs: number): number {

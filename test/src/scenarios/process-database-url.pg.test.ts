@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from "node:net";
+import { createBalanceService } from "@tally/core";
 import { queryRows } from "@tally/db";
 import { openTestDatabase } from "@tally/db/testing";
 import { sql } from "drizzle-orm";
@@ -152,6 +153,47 @@ describe("DATABASE_URL going away while Tally runs", { timeout: 120_000 }, () =>
       proxy.restore();
       await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
       await expect.poll(listening, { timeout: 10_000 }).toBeGreaterThan(0);
+    } finally {
+      expect(await api.stop()).toBe(0);
+      proxy.close();
+      await t.close();
+    }
+  });
+
+  it("a change announced while its LISTEN connection was down is not missed: the copies go when it listens again", async () => {
+    const t = await openTestDatabase();
+    const proxy = databaseProxy(new URL(t.url as string), await freePort());
+    proxy.listen();
+    const key = "tly_outage_listen_key";
+    const api = await startApiProcess({ DATABASE_URL: proxy.url, TALLY_API_KEY: key });
+    const emoji = async () => {
+      const response = await fetch(`${api.url}/api/v1/realms/default/reactions/slack/T0AWAY`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return ((await response.json()) as { reactions: { emoji: string }[] }).reactions[0]?.emoji ?? "none";
+    };
+    const core = createBalanceService(t.db);
+    const doomed = await core.createApiKey("default", { name: "revoked while away" });
+    const statusWith = async (apiKey: string) =>
+      (await fetch(`${api.url}/api/v1/realms/default/currencies`, { headers: { authorization: `Bearer ${apiKey}` } }))
+        .status;
+    try {
+      expect(await emoji()).toBe("none"); // the process's copy, good for 5 s
+      expect(await statusWith(doomed.key)).toBe(200); // the key's lookup, good for 10 s
+      proxy.refuse();
+      // Made while the process cannot hear them: PostgreSQL's notices go nowhere.
+      await t.db.execute(
+        sql`INSERT INTO bot_bindings (platform, external_id, realm_id, settings)
+          VALUES ('slack', 'T0AWAY', 'default', '{"reactions":[{"emoji":"taco","amount":1}]}')`,
+      );
+      expect(await core.revokeApiKey("default", doomed.apiKey.id)).toBe(true);
+      const changedAt = Date.now();
+      expect(await emoji()).toBe("none");
+      proxy.restore();
+      await expect.poll(emoji, { timeout: 4_000, interval: 50 }).toBe("taco");
+      await expect.poll(() => statusWith(doomed.key), { timeout: 4_000, interval: 50 }).toBe(401);
+      // Well before either copy would have aged out: the listener came back within its first retries and dropped them.
+      expect(Date.now() - changedAt).toBeLessThan(2_500);
     } finally {
       expect(await api.stop()).toBe(0);
       proxy.close();
