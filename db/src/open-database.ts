@@ -125,7 +125,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
  * The LISTEN connection's wait between attempts while the database is away: 0.2 s doubling to 5 s. postgres.js
  * listens again the moment that connection closes, so with the pool's no-delay reconnects an idle process tried
  * about 650 times a second through an outage (and spent a quarter of a core on it). Notices sent meanwhile are lost
- * either way; the caches they keep fresh also age out on their own.
+ * either way, which is why `listen` tells its caller (`onListen`) each time it listens again.
  */
 const listenBackoff = (retries: number) => Math.min(0.1 * 2 ** retries, 5);
 
