@@ -66,12 +66,12 @@ async function assertLedgerConsistent(): Promise<void> {
 describe("group commit on PostgreSQL", () => {
   it("batches never lose, double or reorder an entry; each balance_after follows arrival order", async () => {
     for (const s of [A, B, C]) await world.core.adjust(ctx, { subject: s, amount: 1 });
-    const writer = createGroupWriter(world.t.db, { shards: 2 });
+    const writer = createGroupWriter(world.t.db, { shards: 2, maxBatch: 64 });
     const subjects = [A, B, C];
     // Distinct deltas, so an entry's position in its account's ledger shows which request it was.
     const calls = Array.from({ length: 600 }, (_, i) => ({ subject: subjects[i % 3] as Subject, delta: i + 1 }));
     const results = (await settle(calls.map((c) => writer.adjust(ctx, input(c.subject, c.delta))))).map(value);
-    // A batch carries at most 64 (the default maxBatch): 600 requests take at least 10 batch statements.
+    // A batch carries at most maxBatch: 600 requests take at least 10 batch statements.
     expect(writer.stats.batches).toBeGreaterThanOrEqual(10);
     expect(writer.stats.batched).toBeGreaterThan(300);
     expect(writer.stats.poisoned).toBe(0);
