@@ -141,15 +141,18 @@ async function main(): Promise<void> {
   const webhooks = startWebhookWorker(database.db, {
     allowPrivate: env.TALLY_WEBHOOK_ALLOW_PRIVATE,
     onError: (error) => logger.error({ err: error }, "webhook delivery pass failed"),
+    onRecovered: () => logger.info("webhook delivery works again"),
   });
   stops.push(() => webhooks.stop());
   const pruner = startIdempotencyPruner(database.db, {
     onError: (error) => logger.error({ err: error }, "pruning expired idempotency keys failed"),
+    onRecovered: () => logger.info("pruning expired idempotency keys works again"),
   });
   stops.push(() => pruner.stop());
   const webhookPruner = startWebhookPruner(database.db, {
     retentionDays: env.TALLY_WEBHOOK_RETENTION_DAYS,
     onError: (error) => logger.error({ err: error }, "pruning webhook history failed"),
+    onRecovered: () => logger.info("pruning webhook history works again"),
   });
   stops.push(() => webhookPruner.stop());
 

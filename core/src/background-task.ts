@@ -1,9 +1,16 @@
+/** What a background loop says when a pass fails, and when one succeeds again after a failure was reported. */
+export interface FailureHandlers {
+  onError?: ((error: unknown) => void) | undefined;
+  onRecovered?: (() => void) | undefined;
+}
+
 /**
  * A background loop's error reports, without the repeats: while the database is away every pass fails alike, and a
  * line per pass (the webhook worker's came twice a second) buries the one that says what is wrong. A failure is
  * reported once, and again each `repeatMs` while it lasts; a different failure, or one after a success, at once.
+ * The first success after a reported failure says so once, so whoever read the failure also learns it is over.
  */
-export function failureReporter(onError: ((error: unknown) => void) | undefined, repeatMs = 60_000) {
+export function failureReporter({ onError, onRecovered }: FailureHandlers, repeatMs = 60_000) {
   let last: { message: string; at: number } | undefined;
   return {
     failed(error: unknown): void {
@@ -14,7 +21,9 @@ export function failureReporter(onError: ((error: unknown) => void) | undefined,
       onError?.(error);
     },
     succeeded(): void {
+      if (last === undefined) return;
       last = undefined;
+      onRecovered?.();
     },
   };
 }
@@ -26,9 +35,9 @@ export function failureReporter(onError: ((error: unknown) => void) | undefined,
  */
 export function startBackgroundTask(
   task: () => Promise<unknown>,
-  options: { everyMs: number; onError?: ((error: unknown) => void) | undefined },
+  options: { everyMs: number } & FailureHandlers,
 ): { stop(): Promise<void> } {
-  const report = failureReporter(options.onError);
+  const report = failureReporter(options);
   let running: Promise<unknown> | undefined;
   const tick = () => {
     if (running) return;

@@ -1,6 +1,6 @@
 import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
-import { startBackgroundTask } from "./background-task.ts";
+import { type FailureHandlers, startBackgroundTask } from "./background-task.ts";
 import { TallyError } from "./errors.ts";
 import { sha256 } from "./ids.ts";
 
@@ -114,10 +114,10 @@ export async function pruneIdempotencyKeys(
 /** Prunes expired keys now and then every `everyMs` (ten minutes) in the background; returns a stop function. */
 export function startIdempotencyPruner(
   db: Database,
-  options: { everyMs?: number; batch?: number; onError?: (error: unknown) => void } = {},
+  options: { everyMs?: number; batch?: number } & FailureHandlers = {},
 ): { stop(): Promise<void> } {
   return startBackgroundTask(
     () => pruneIdempotencyKeys(db, { olderThan: new Date(Date.now() - ttlHours * 3_600_000), batch: options.batch }),
-    { everyMs: options.everyMs ?? 10 * 60_000, onError: options.onError },
+    { everyMs: options.everyMs ?? 10 * 60_000, onError: options.onError, onRecovered: options.onRecovered },
   );
 }

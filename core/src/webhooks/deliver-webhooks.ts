@@ -29,6 +29,7 @@ export interface WebhookWorkerOptions {
   disableAfterMs?: number;
   maxResponseBytes?: number;
   onError?: (error: unknown) => void;
+  onRecovered?: () => void;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -182,7 +183,7 @@ export interface WebhookWorker {
  */
 export function startWebhookWorker(db: Database, options: WebhookWorkerOptions): WebhookWorker {
   const o = { ...defaultWorkerOptions, ...options };
-  const report = failureReporter(o.onError);
+  const report = failureReporter(o);
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {

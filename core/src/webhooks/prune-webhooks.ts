@@ -1,6 +1,6 @@
 import { type Database, queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
-import { startBackgroundTask } from "../background-task.ts";
+import { type FailureHandlers, startBackgroundTask } from "../background-task.ts";
 
 /** TALLY_WEBHOOK_RETENTION_DAYS: how long finished deliveries and the events behind them stay readable. */
 export const DEFAULT_WEBHOOK_RETENTION_DAYS = 30;
@@ -44,10 +44,10 @@ export async function pruneWebhookHistory(
 /** Prunes webhook history now and then hourly in the background; returns a stop function. */
 export function startWebhookPruner(
   db: Database,
-  options: { retentionDays: number; everyMs?: number; onError?: (error: unknown) => void },
+  options: { retentionDays: number; everyMs?: number } & FailureHandlers,
 ): { stop(): Promise<void> } {
   return startBackgroundTask(
     () => pruneWebhookHistory(db, { olderThan: new Date(Date.now() - options.retentionDays * 86_400_000) }),
-    { everyMs: options.everyMs ?? 3_600_000, onError: options.onError },
+    { everyMs: options.everyMs ?? 3_600_000, onError: options.onError, onRecovered: options.onRecovered },
   );
 }

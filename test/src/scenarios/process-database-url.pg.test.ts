@@ -125,11 +125,11 @@ describe("DATABASE_URL at start-up", { timeout: 120_000 }, () => {
 });
 
 describe("DATABASE_URL going away while Tally runs", { timeout: 120_000 }, () => {
-  it("an idle process waits between attempts instead of spinning, and listens again once it is back", async () => {
+  it("an idle process waits between attempts instead of spinning, listens again once it is back, and says so", async () => {
     const t = await openTestDatabase();
     const proxy = databaseProxy(new URL(t.url as string), await freePort());
     proxy.listen();
-    const api = await startApiProcess({ DATABASE_URL: proxy.url });
+    const api = await startApiProcess({ DATABASE_URL: proxy.url, LOG_LEVEL: "info" });
     const listening = async () =>
       (
         await queryRows<{ n: number }>(
@@ -150,9 +150,12 @@ describe("DATABASE_URL going away while Tally runs", { timeout: 120_000 }, () =>
       expect(proxy.attempts - before).toBeLessThan(30);
       // The webhook worker fails each pass (2 a second) but says so once, not six times.
       expect(failures() - failedBefore).toBeLessThanOrEqual(1);
+      expect(api.output()).not.toContain("webhook delivery works again");
       proxy.restore();
       await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
       await expect.poll(listening, { timeout: 10_000 }).toBeGreaterThan(0);
+      // Whoever read the failure line learns that it is over, once.
+      await expect.poll(() => api.output().split("webhook delivery works again").length - 1).toBe(1);
     } finally {
       expect(await api.stop()).toBe(0);
       proxy.close();
