@@ -25,38 +25,39 @@ const LIMITS: Record<keyof GivingRules, number> = {
   commandsPerMinute: 10_000,
 };
 
+type Row = typeof givingRules.$inferSelect;
+
+const rulesOf = (row: Row): GivingRules => ({
+  giveCooldownSeconds: row.giveCooldownSeconds,
+  dailyCapPerTarget: row.dailyCapPerTarget === null ? null : Number(row.dailyCapPerTarget),
+  minAccountAgeMinutes: row.minAccountAgeMinutes,
+  commandsPerMinute: row.commandsPerMinute,
+});
+
 export async function getGivingRules(db: Database, realmId: string): Promise<GivingRules> {
   const [row] = await db.select().from(givingRules).where(eq(givingRules.realmId, realmId));
-  if (!row) return NO_RULES;
-  return {
-    giveCooldownSeconds: row.giveCooldownSeconds,
-    dailyCapPerTarget: row.dailyCapPerTarget === null ? null : Number(row.dailyCapPerTarget),
-    minAccountAgeMinutes: row.minAccountAgeMinutes,
-    commandsPerMinute: row.commandsPerMinute,
-  };
+  return row ? rulesOf(row) : NO_RULES;
 }
 
-/** Changes the rules named in `patch` (null turns one off) and leaves the others as they are. */
+/**
+ * Changes the rules named in `patch` (null turns one off) and leaves the others as they are. One statement: reading
+ * the rules first and writing them all back lost a rule another admin changed in between.
+ */
 export async function setGivingRules(db: Database, realmId: string, patch: Partial<GivingRules>): Promise<GivingRules> {
+  const changes: Partial<Omit<Row, "realmId">> = { updatedAt: new Date() };
   for (const [name, value] of Object.entries(patch) as [keyof GivingRules, number | null | undefined][]) {
     if (!(name in LIMITS)) throw new TallyError("VALIDATION", `Unknown giving rule "${name}".`);
-    if (value === null || value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1 || value > LIMITS[name]) {
+    if (value === undefined) continue;
+    if (value !== null && (!Number.isSafeInteger(value) || value < 1 || value > LIMITS[name])) {
       throw new TallyError("VALIDATION", `${name} is a whole number from 1 to ${LIMITS[name]}, or null for off.`);
     }
+    if (name === "dailyCapPerTarget") changes.dailyCapPerTarget = value === null ? null : BigInt(value);
+    else changes[name] = value;
   }
-  const current = await getGivingRules(db, realmId);
-  const next = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
-  const values = {
-    giveCooldownSeconds: next.giveCooldownSeconds,
-    dailyCapPerTarget: next.dailyCapPerTarget === null ? null : BigInt(next.dailyCapPerTarget),
-    minAccountAgeMinutes: next.minAccountAgeMinutes,
-    commandsPerMinute: next.commandsPerMinute,
-    updatedAt: new Date(),
-  };
-  await db
+  const [row] = await db
     .insert(givingRules)
-    .values({ realmId, ...values })
-    .onConflictDoUpdate({ target: givingRules.realmId, set: values });
-  return next;
+    .values({ realmId, ...changes })
+    .onConflictDoUpdate({ target: givingRules.realmId, set: changes })
+    .returning();
+  return rulesOf(row as Row);
 }

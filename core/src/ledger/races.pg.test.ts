@@ -146,4 +146,33 @@ describe("races on PostgreSQL", () => {
     expect((await world.core.balanceOf("default", ghost)).balance).toBe(1n - 1n + 5n - 2n);
     await expectAuditClean(world.core);
   });
+
+  it("concurrent changes to different giving rules of one realm: every one is kept", async () => {
+    const patches = [
+      { giveCooldownSeconds: 60 },
+      { dailyCapPerTarget: 500 },
+      { minAccountAgeMinutes: 30 },
+      { commandsPerMinute: 5 },
+    ];
+    for (let round = 0; round < 20; round++) {
+      await world.core.setGivingRules("default", {
+        giveCooldownSeconds: null,
+        dailyCapPerTarget: null,
+        minAccountAgeMinutes: null,
+        commandsPerMinute: null,
+      });
+      await Promise.all(patches.map((patch) => world.core.setGivingRules("default", patch)));
+      const [rules] = await queryRows<Record<string, number | null>>(
+        world.t.db,
+        sql`SELECT give_cooldown_seconds, daily_cap_per_target::int, min_account_age_minutes, commands_per_minute
+          FROM giving_rules WHERE realm_id = 'default'`,
+      );
+      expect(rules, `round ${round}`).toEqual({
+        give_cooldown_seconds: 60,
+        daily_cap_per_target: 500,
+        min_account_age_minutes: 30,
+        commands_per_minute: 5,
+      });
+    }
+  });
 });
