@@ -4,6 +4,7 @@ import {
   BINDING_CHANGED_CHANNEL,
   CURRENCY_CHANGED_CHANNEL,
   createBalanceService,
+  GIVING_RULES_CHANGED_CHANNEL,
   setIdempotencyTtlHours,
   startIdempotencyPruner,
   startWebhookPruner,
@@ -121,13 +122,19 @@ async function main(): Promise<void> {
     dashboard: { publicUrl },
     trustProxy: env.TALLY_TRUST_PROXY,
   });
-  // Another process's currency change (a new scale, an archive) reaches this process's cache at once; so does any
+  // Another process's currency or giving-rules change reaches this process's cache at once; so does any
   // change to a binding, which PostgreSQL announces itself.
   follow(
     CURRENCY_CHANGED_CHANNEL,
     "currency changes",
     (realmId) => core.forgetCurrencies(realmId),
     () => core.forgetCurrencies(),
+  );
+  follow(
+    GIVING_RULES_CHANGED_CHANNEL,
+    "giving rule changes",
+    (realmId) => core.forgetGivingRules(realmId),
+    () => core.forgetGivingRules(),
   );
   follow(
     BINDING_CHANGED_CHANNEL,

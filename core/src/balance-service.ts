@@ -113,6 +113,9 @@ const CURRENCY_TTL_MS = 5_000;
 /** NOTIFY channel on which a process that changed a realm's currencies names the realm. */
 export const CURRENCY_CHANGED_CHANNEL = "tally_currency_changed";
 
+/** NOTIFY channel on which a process that changed a realm's giving rules names the realm. */
+export const GIVING_RULES_CHANGED_CHANNEL = "tally_giving_rules_changed";
+
 /**
  * NOTIFY channel on which PostgreSQL itself names every guild or team whose binding changed (`platform:externalId`,
  * or `*` after a TRUNCATE): a trigger on bot_bindings (migration 0010), so no writer, process or hand-made UPDATE can
@@ -190,19 +193,24 @@ export function createBalanceService(
   }
 
   /**
-   * Runs a currency change, forgets this process's cached copy of the realm's currencies, and tells every other
-   * process to forget theirs (they listen on CURRENCY_CHANGED_CHANNEL), so none keeps writing at an old scale or into
-   * an archived currency for the rest of its cache's life.
+   * Runs a change to what `cache` holds of a realm, forgets this process's copy, and tells every other process to
+   * forget theirs (they listen on `channel`), so none goes on with the old one for the rest of its cache's life.
    */
-  async function changed<T>(realmId: string, run: Promise<T>): Promise<T> {
-    try {
-      const result = await run;
-      await db.execute(sql`SELECT pg_notify(${CURRENCY_CHANGED_CHANNEL}, ${realmId})`);
-      return result;
-    } finally {
-      currencyCache.forget(realmId);
-    }
-  }
+  const announcing =
+    (channel: string, cache: { forget(realmId: string): void }) =>
+    async <T>(realmId: string, run: Promise<T>): Promise<T> => {
+      try {
+        const result = await run;
+        await db.execute(sql`SELECT pg_notify(${channel}, ${realmId})`);
+        return result;
+      } finally {
+        cache.forget(realmId);
+      }
+    };
+  /** A currency change: no process keeps writing at an old scale or into an archived currency. */
+  const changed = announcing(CURRENCY_CHANGED_CHANNEL, currencyCache);
+  /** A giving-rules change: every process limits bot commands by the new rules at once. */
+  const rulesChanged = announcing(GIVING_RULES_CHANGED_CHANNEL, rulesCache);
 
   /**
    * Holders by balance (`all`, the default), or by what they received in the current day, week or month of the
@@ -424,13 +432,15 @@ export function createBalanceService(
       return { outcome: "cleared", reversed, kept };
     },
 
-    /** The realm's giving rules; a copy at most CURRENCY_TTL_MS old (other processes' changes show up within it). */
+    /**
+     * The realm's giving rules; a copy at most CURRENCY_TTL_MS old, dropped at once when any process changes them
+     * (see GIVING_RULES_CHANGED_CHANNEL).
+     */
     givingRules: (realmId: string): Promise<GivingRules> => rulesCache.get(realmId),
-    async setGivingRules(realmId: string, patch: Partial<GivingRules>) {
-      const rules = await setGivingRules(db, realmId, patch);
-      rulesCache.forget(realmId);
-      return rules;
-    },
+    setGivingRules: (realmId: string, patch: Partial<GivingRules>) =>
+      rulesChanged(realmId, setGivingRules(db, realmId, patch)),
+    /** Drops the cached giving rules of a realm another process changed, or of all. */
+    forgetGivingRules: (realmId?: string) => (realmId === undefined ? rulesCache.clear() : rulesCache.forget(realmId)),
 
     /** How the group-commit writer has written adjusts so far. */
     writeStats: writer.stats,

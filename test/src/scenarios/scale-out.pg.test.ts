@@ -103,6 +103,27 @@ describe("three API processes on one PostgreSQL", () => {
     for (const ms of refusedAfter) expect(ms).toBeLessThan(1_000);
   });
 
+  it("giving rules changed through one process reach every process's copy within 1 s", async () => {
+    const path = "/api/v1/realms/default/giving-rules";
+    const limitOn = async (api: ApiProcess) =>
+      ((await (await call(api.url, KEY, {}, path)).json()) as { commandsPerMinute: number | null }).commandsPerMinute;
+    // Each process has read the rules and keeps a copy (for 5 s without a notification); bots limit commands by it.
+    for (const api of apis) expect(await limitOn(api)).toBeNull();
+    const changed = await call(apis[0]?.url ?? "", KEY, { method: "PATCH", body: '{"commandsPerMinute":7}' }, path);
+    expect(changed.status).toBe(200);
+    const changedAt = Date.now();
+    const seenAfter = await Promise.all(
+      apis.map(async (api) => {
+        while ((await limitOn(api)) !== 7) {
+          if (Date.now() - changedAt > 5_000) return Number.POSITIVE_INFINITY;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return Date.now() - changedAt;
+      }),
+    );
+    for (const ms of seenAfter) expect(ms).toBeLessThan(1_000);
+  });
+
   it("a binding changed anywhere, even by hand, reaches every process's copy within 1 s", async () => {
     const core = createBalanceService(t.db);
     await core.createRealm({ id: "elsewhere", name: "Elsewhere" });
