@@ -11,6 +11,7 @@ import { newId } from "../ids.ts";
 import { type DeltaRow, deltaStatement, resolvedTarget } from "../ledger/delta-statement.ts";
 import { ensureCredential } from "../ledger/ensure-credential.ts";
 import { moveInto } from "../ledger/link-credential.ts";
+import { type Holder, lockCredentials } from "../ledger/lock-subjects.ts";
 import { inTransaction } from "../transaction.ts";
 import type { ExportFormat } from "./format-rows.ts";
 
@@ -221,15 +222,19 @@ export async function importBalances(db: Database, request: ImportRequest): Prom
   const prefix = `import:${fileSha256}:`;
   try {
     return await inTransaction(db, async (tx) => {
+      // Two runs of one file take turns, so the second finds the first's keys and says it was already imported
+      // (without this, both found none and the second failed on the first's keys).
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${prefix}))`);
       const [done] = await queryRows<{ n: string | number }>(
         tx,
         sql`SELECT count(*) AS n FROM idempotency_keys WHERE realm_id = ${ctx.realmId}
           AND key LIKE ${`${prefix}%`}`,
       );
       if (Number(done?.n ?? 0) > 0) return report(false, true);
+      const ghosts = await lockGhostHolders(tx, ctx, lines);
       const seen = new Map<string, number>();
       for (const l of lines) {
-        const holder = await holderOf(tx, ctx, l);
+        const holder = ghosts.get(l) ?? (await memberHolder(tx, ctx, l));
         const slot = `${holder.accountId}/${l.currency.id}`;
         const earlier = seen.get(slot);
         if (earlier !== undefined) throw fail(l.line, `the same account and currency as line ${earlier}.`);
@@ -267,40 +272,74 @@ export async function importBalances(db: Database, request: ImportRequest): Prom
   }
 }
 
-async function holderOf(
-  tx: Database,
-  ctx: WriteContext,
-  l: Line,
-): Promise<{ accountId: string; credentialId: string | null; linked: boolean }> {
-  if (l.member) {
-    const member = l.member;
-    await tx
-      .insert(accounts)
-      .values({ id: newId(), realmId: ctx.realmId, kind: "member", ...member })
-      .onConflictDoNothing();
-    const [account] = await tx
-      .select({ id: accounts.id, kind: accounts.kind })
-      .from(accounts)
-      .where(and(eq(accounts.realmId, ctx.realmId), eq(accounts.userId, member.userId)));
-    if (account?.kind !== "member") throw fail(l.line, `user_id "${member.userId}" is not a member here.`);
-    for (const identifier of l.identifiers) {
-      try {
-        await moveInto(tx, ctx, identifier, account.id);
-      } catch (error) {
-        if (isTallyError(error)) throw fail(l.line, error.message);
-        throw error;
-      }
+/** A member line's account, made if new, with the line's credentials linked into it. */
+async function memberHolder(tx: Database, ctx: WriteContext, l: Line): Promise<Holder> {
+  const member = l.member;
+  if (!member) throw fail(l.line, "no member to credit.");
+  await tx
+    .insert(accounts)
+    .values({ id: newId(), realmId: ctx.realmId, kind: "member", ...member })
+    .onConflictDoNothing();
+  const [account] = await tx
+    .select({ id: accounts.id, kind: accounts.kind })
+    .from(accounts)
+    .where(and(eq(accounts.realmId, ctx.realmId), eq(accounts.userId, member.userId)));
+  if (account?.kind !== "member") throw fail(l.line, `user_id "${member.userId}" is not a member here.`);
+  for (const identifier of l.identifiers) {
+    try {
+      await moveInto(tx, ctx, identifier, account.id);
+    } catch (error) {
+      if (isTallyError(error)) throw fail(l.line, error.message);
+      throw error;
     }
-    return { accountId: account.id, credentialId: null, linked: true };
   }
-  const [first, ...others] = l.identifiers;
-  if (!first) throw fail(l.line, "no credential to credit.");
-  const held = await ensureCredential(tx, ctx.realmId, first);
-  for (const identifier of others) {
-    const more = await ensureCredential(tx, ctx.realmId, identifier);
-    if (more.accountId !== held.accountId) {
+  return { accountId: account.id, credentialId: null, linked: true };
+}
+
+/**
+ * The holders of the lines without a member, under the ledger's lock protocol: every credential they name is made (a
+ * ghost) if new, then all are locked FOR UPDATE in id order before any balance is written, and each account is read
+ * from its locked row. Reading a ghost's account without the lock let a link move the ghost's balances to a member
+ * while this import was still crediting the ghost: the import's points stayed on an account no credential reached.
+ */
+async function lockGhostHolders(tx: Database, ctx: WriteContext, lines: Line[]): Promise<Map<Line, Holder>> {
+  // A member line links its credentials in the loop, after this; a ghost line naming one of them would credit the
+  // ghost it was moved out of.
+  const linkedOn = new Map<string, number>();
+  for (const l of lines) {
+    for (const identifier of l.member ? l.identifiers : []) linkedOn.set(identityOf(identifier), l.line);
+  }
+  const ids = new Map<Line, string[]>();
+  for (const l of lines) {
+    if (l.member) continue;
+    const found: string[] = [];
+    for (const identifier of l.identifiers) {
+      const memberLine = linkedOn.get(identityOf(identifier));
+      if (memberLine !== undefined) {
+        throw fail(l.line, `its ${identifier.type} ${identifier.value} is linked to a member on line ${memberLine}.`);
+      }
+      found.push((await ensureCredential(tx, ctx.realmId, identifier)).credentialId);
+    }
+    ids.set(l, found);
+  }
+  const all = [...new Set([...ids.values()].flat())].sort();
+  const locked = new Map<string, Holder>();
+  // In id order across the chunks too; a chunk keeps each statement under the driver's parameter limit.
+  for (let start = 0; start < all.length; start += LOCK_CHUNK) {
+    for (const [id, holder] of await lockCredentials(tx, all.slice(start, start + LOCK_CHUNK))) locked.set(id, holder);
+  }
+  const holders = new Map<Line, Holder>();
+  for (const [l, found] of ids) {
+    const [first, ...others] = found.map((id) => locked.get(id));
+    if (!first) throw fail(l.line, "no credential to credit.");
+    if (others.some((other) => other?.accountId !== first.accountId)) {
       throw fail(l.line, "its credentials belong to different accounts in this realm.");
     }
+    holders.set(l, first);
   }
-  return held;
+  return holders;
 }
+
+const LOCK_CHUNK = 10_000;
+
+const identityOf = (i: Identifier) => `${i.type}\u0000${i.source}\u0000${i.value}`;

@@ -2,6 +2,7 @@ import { queryRows } from "@tally/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Subject, WriteContext } from "../context.ts";
+import { importBalances } from "../export/import-balances.ts";
 import { normalizeIdentifier } from "../identities.ts";
 import { expectAuditClean, useTestCore } from "../testing.ts";
 
@@ -174,5 +175,62 @@ describe("races on PostgreSQL", () => {
         commands_per_minute: 5,
       });
     }
+  });
+
+  it("a ghost linked while an import is still crediting it: the imported points follow it to the member", async () => {
+    // A ghost with a credential and no balance yet, so the balance row the import makes is unseen by the link.
+    await world.t.db.execute(
+      sql`INSERT INTO accounts (id, realm_id, kind) VALUES ('import-ghost', 'default', 'ghost')`,
+    );
+    await world.t.db.execute(sql`INSERT INTO credentials (id, realm_id, type, source, value, account_id)
+      VALUES ('import-credential', 'default', 'discord-id', '', '710000000000000000', 'import-ghost')`);
+    await world.core.createUser(ctx, { userId: "importee" });
+    const linked = normalizeIdentifier("discord-id", "710000000000000000");
+    // Its line first, then 1500 more (about 3 ms each), so the import is still running when the link comes.
+    const others = Array.from({ length: 1500 }, (_, i) => `${710000000000000001n + BigInt(i)},1`);
+    let importedAt = 0;
+    const importing = importBalances(world.t.db, {
+      ctx,
+      text: ["discord_id,balance", "710000000000000000,100", ...others].join("\n"),
+      fileName: "race.csv",
+      format: "csv",
+      apply: true,
+      currencies: await world.core.currencies("default"),
+    }).finally(() => {
+      importedAt = Date.now();
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const linkedAt = Date.now();
+    await world.core.link(ctx, linked, { userId: "importee" });
+    expect(await importing).toMatchObject({ applied: true, entries: 1501 });
+    expect(linkedAt, "the link came after the import ended: make the file longer").toBeLessThan(importedAt);
+    expect(await world.core.balanceOf("default", { kind: "credential", identifier: linked })).toMatchObject({
+      linked: true,
+      balance: 100n,
+    });
+    expect(await count(sql`SELECT count(*)::text AS n FROM balances WHERE account_id = 'import-ghost'`)).toBe(0);
+    await expectAuditClean(world.core);
+  });
+
+  it("one file imported twice at once: one run applies it, the other says it was already imported", async () => {
+    const request = {
+      ctx,
+      text: [
+        "discord_id,balance",
+        ...Array.from({ length: 200 }, (_, i) => `${720000000000000000n + BigInt(i)},3`),
+      ].join("\n"),
+      fileName: "twice.csv",
+      format: "csv" as const,
+      apply: true,
+      currencies: await world.core.currencies("default"),
+    };
+    const [first, second] = await Promise.all([
+      importBalances(world.t.db, request),
+      importBalances(world.t.db, request),
+    ]);
+    expect([first?.applied, second?.applied].sort()).toEqual([false, true]);
+    expect([first?.alreadyImported, second?.alreadyImported].sort()).toEqual([false, true]);
+    expect(await count(sql`SELECT count(*)::text AS n FROM ledger_entries WHERE kind = 'import'`)).toBe(200);
+    await expectAuditClean(world.core);
   });
 });

@@ -212,6 +212,12 @@ describe("import", () => {
     await expect(importFile("discord_id,balance\n123456789012345678,abc\n", { apply: true })).rejects.toMatchObject({
       message: expect.stringContaining("line 2: balance"),
     });
+    const members = "account_id,kind,user_id,currency,balance,credentials\n";
+    await expect(
+      importFile(`${members}a1,member,u9,points,5,email:z@x.io\na2,ghost,,points,1,email:z@x.io\n`, { apply: true }),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining("line 3: its email z@x.io is linked to a member on line 2"),
+    });
     await expect(importFile("user,points\nx,1\n", { apply: true })).rejects.toMatchObject({
       message: expect.stringContaining("Unknown columns"),
     });
