@@ -1,5 +1,5 @@
 import { type Database, linkCodes } from "@tally/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Identifier } from "../identities.ts";
 import { ensureCredential } from "../ledger/ensure-credential.ts";
 import { inTransaction } from "../transaction.ts";
@@ -25,6 +25,8 @@ export async function issueLinkCode(
   const credential = await ensureCredential(db, realmId, identifier);
   const expiresAt = new Date(now.getTime() + LINK_CODE_TTL_MS);
   return inTransaction(db, async (tx) => {
+    // Issues for one credential take turns: each delete saw only its own snapshot, so two at once left both codes.
+    await tx.execute(sql`SELECT 1 FROM credentials WHERE id = ${credential.credentialId} FOR UPDATE`);
     await tx
       .delete(linkCodes)
       .where(and(eq(linkCodes.credentialId, credential.credentialId), isNull(linkCodes.usedAt)));

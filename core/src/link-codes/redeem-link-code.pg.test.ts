@@ -10,6 +10,17 @@ const world = useTestCore({ maxConnections: 30 });
 const ctx: WriteContext = { realmId: "default", initiator: { type: "cli", id: "race" }, via: "cli" };
 
 describe("link code races on PostgreSQL", () => {
+  it("10 codes issued at once for one credential: only one is left to redeem", async () => {
+    const issuer = normalizeIdentifier("discord-id", "720000000000000002");
+    await world.core.adjust(ctx, { subject: { kind: "credential", identifier: issuer }, amount: 1 });
+    const issued = await Promise.all(Array.from({ length: 10 }, () => world.core.issueLinkCode("default", issuer)));
+    const live = await queryRows<{ n: string }>(
+      world.t.db,
+      sql`SELECT count(*)::text AS n FROM link_codes WHERE credential_id = ${issued[0]?.credentialId} AND used_at IS NULL`,
+    );
+    expect(Number(live[0]?.n)).toBe(1);
+  });
+
   it("20 concurrent redemptions of one code by 20 identities: exactly one joins, the rest find it used", async () => {
     const issuer = normalizeIdentifier("discord-id", "720000000000000001");
     await world.core.adjust(ctx, { subject: { kind: "credential", identifier: issuer }, amount: 40 });
