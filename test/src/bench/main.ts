@@ -426,18 +426,26 @@ function stat(pid: string): number[] | undefined {
 
 const cpuOf = (fields: number[] | undefined) => (fields ? ((fields[13] ?? 0) + (fields[14] ?? 0)) / TICK : undefined);
 
-/** The postmaster (with the CPU of its exited children) plus every live backend and auxiliary process. */
+/**
+ * The postmaster (with the CPU of its exited children) plus every live backend and auxiliary process. Read again
+ * until no backend was reaped during the scan: one reaped after the postmaster's figures were read and before the
+ * scan reached it counted nowhere, and pgbench's backends exit just as its run ends (a 10-client run read 0.2 s).
+ */
 function postgresCpu(postmaster: number): number | undefined {
   if (!postmaster) return undefined;
-  const main = stat(String(postmaster));
-  if (!main) return undefined;
-  let ticks = (main[13] ?? 0) + (main[14] ?? 0) + (main[15] ?? 0) + (main[16] ?? 0);
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = stat(entry);
-    if (fields && fields[3] === postmaster) ticks += (fields[13] ?? 0) + (fields[14] ?? 0);
+  for (;;) {
+    const main = stat(String(postmaster));
+    if (!main) return undefined;
+    const reaped = (main[15] ?? 0) + (main[16] ?? 0);
+    let ticks = (main[13] ?? 0) + (main[14] ?? 0) + reaped;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const fields = stat(entry);
+      if (fields && fields[3] === postmaster) ticks += (fields[13] ?? 0) + (fields[14] ?? 0);
+    }
+    const again = stat(String(postmaster));
+    if (again && (again[15] ?? 0) + (again[16] ?? 0) === reaped) return ticks / TICK;
   }
-  return ticks / TICK;
 }
 
 function parentOf(pid: number): number {
