@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { inOrderPerKey } from "@tally/bot-commands";
 import type { BalanceService, ReactionOutcome } from "@tally/core";
 import { Client, Events, GatewayIntentBits, type Interaction, type RESTOptions } from "discord.js";
 import { autocomplete, execute } from "./commands/points.ts";
@@ -69,10 +70,12 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<{ cl
     const work = answer(interaction).finally(() => inFlight.delete(work));
     inFlight.add(work);
   });
-  // Raw packets: discord.js's own reaction events drop `message_author_id` and need the message cached.
+  // Raw packets: discord.js's own reaction events drop `message_author_id` and need the message cached. A message's
+  // events are handled in the order the gateway sent them (see inOrderPerKey); other messages' at once.
+  const inOrder = inOrderPerKey();
   client.on(Events.Raw, (packet: { t?: unknown }) => {
     if (!isReactionPacket(packet)) return;
-    const work = handleReaction(options.core, client, packet).then(
+    const work = inOrder(packet.d.message_id, () => handleReaction(options.core, client, packet)).then(
       (outcome) => options.onReaction?.(outcome, packet),
       (error: unknown) => onError(error),
     );

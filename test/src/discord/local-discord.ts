@@ -50,6 +50,8 @@ export interface LocalDiscord {
   waitFor(match: (r: RecordedRequest) => boolean, count?: number, timeoutMs?: number): Promise<RecordedRequest>;
   /** Calls `listener` with each request as it arrives (benchmarks time arrivals without scanning `requests`). */
   onRequest(listener: (r: RecordedRequest) => void): () => void;
+  /** Makes REST requests whose path starts with `prefix` answer only after `ms` (0 restores), as a slow Discord would. */
+  slowDown(prefix: string, ms: number): void;
   /**
    * Guild members `GET /guilds/{id}/members` lists (in id order, `limit` and `after` as Discord pages them), and
    * whether the app has the Server Members intent: without it Discord answers 403 Missing Access (code 50001).
@@ -75,6 +77,7 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
   const identifies: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const listeners = new Set<(r: RecordedRequest) => void>();
+  const delays = new Map<string, number>();
   // Each identified connection and its shard `[id, count]` (IDENTIFY's `shard`, `[0, 1]` when it sent none).
   const identified = new Map<WebSocket, [number, number]>();
   let seq = 0;
@@ -110,6 +113,8 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
     requests.push(recorded);
     for (const listener of listeners) listener(recorded);
     for (const wake of waiters) wake();
+    const delay = [...delays].find(([prefix]) => path.startsWith(prefix))?.[1] ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const answered = route(recorded);
     send(res, answered.status, answered.body);
   }
@@ -298,6 +303,10 @@ export async function startLocalDiscord(options: { shards?: number } = {}): Prom
         const packet = JSON.stringify({ op: 0, t: event, s: seq, d: data });
         for (const socket of identified.keys()) socket.send(packet);
       },
+    },
+    slowDown: (prefix, ms) => {
+      if (ms > 0) delays.set(prefix, ms);
+      else delays.delete(prefix);
     },
     members,
     directMessages: (userId) =>

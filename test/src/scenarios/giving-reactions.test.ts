@@ -122,6 +122,22 @@ describe("reactions as points on Discord (gateway MESSAGE_REACTION_ADD / REMOVE)
     expect(discord.errors).toEqual([]);
   });
 
+  it("a removal sent while its add still looks the author up waits for it, and takes the gift back", async () => {
+    const message = { id: messageId(), authorId: bob.id };
+    const members = `/api/v10/guilds/${GUILD_ID}/members/`;
+    discord.discord.slowDown(members, 200);
+    try {
+      const first = react("MESSAGE_REACTION_ADD", ada, message);
+      const second = react("MESSAGE_REACTION_REMOVE", ada, message);
+      // Outcomes in the order Tally finished them: before, the removal found nothing and the add then gave.
+      expect([(await first).outcome, (await second).outcome]).toEqual(["given", "reversed"]);
+    } finally {
+      discord.discord.slowDown(members, 0);
+    }
+    expect(await balance(discordSubject(bob.id))).toBe(0n);
+    expect(discord.errors).toEqual([]);
+  });
+
   it("takes back every standing gift when a message's reactions are cleared, all or one emoji's, in this guild only", async () => {
     const rules = await h.call("PUT", `/api/v1/realms/default/reactions/discord/${GUILD_ID}`, {
       body: {
@@ -276,6 +292,28 @@ describe("reactions as points on Slack (Events API at POST /slack/events)", () =
       ["reaction", 1n],
       ["reversal", -1n],
     ]);
+  });
+
+  it("a removal sent while its add still looks the users up waits for it, and takes the gift back", async () => {
+    // Users this app has not looked up yet, so the add waits for users.info (cached for a minute after).
+    const newcomer = { ...member, id: "U0RACE01", name: "newcomer" };
+    const author = { ...friend, id: "U0RACE02", name: "author" };
+    for (const u of [newcomer, author]) slack.users.set(u.id, u);
+    const ts = "1764064800.000900";
+    slack.slowDown("users.info", 200);
+    try {
+      const first = send(added(newcomer.id, author.id, ts));
+      // The removal is sent once the add is waiting for Slack, so it arrives second.
+      await expect
+        .poll(() => slack.calls.some((c) => c.method === "users.info" && c.params.user === author.id))
+        .toBe(true);
+      const second = send(removed(newcomer.id, author.id, ts));
+      // Outcomes in the order Tally finished them: before, the removal found nothing and the add then gave.
+      expect([(await first).outcome, (await second).outcome]).toEqual(["given", "reversed"]);
+    } finally {
+      slack.slowDown("users.info", 0);
+    }
+    expect(await balance(slackSubject(author.id))).toBe(0n);
   });
 
   it("tells an exhausted reactor privately with chat.postEphemeral, once per period", async () => {

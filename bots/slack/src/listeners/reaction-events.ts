@@ -1,5 +1,5 @@
 import type { App } from "@slack/bolt";
-import { reactionRule, refusalNote } from "@tally/bot-commands";
+import { inOrderPerKey, reactionRule, refusalNote } from "@tally/bot-commands";
 import type { BalanceService, ReactionOutcome } from "@tally/core";
 import { cachedSlackUsers, USER_CACHE_MS } from "../slack-users.ts";
 
@@ -23,55 +23,63 @@ const slackUser = (id: string) => ({
 export function registerReactionEvents(app: App, options: ReactionEventsOptions): void {
   const lookupUser = cachedSlackUsers(options.userCacheMs ?? USER_CACHE_MS);
   const report = (outcome: ReactionOutcome) => options.onReaction?.(outcome);
+  // A message's events are handled in the order they came (see inOrderPerKey); other messages' at once.
+  const inOrder = inOrderPerKey();
 
   app.event("reaction_added", async ({ event, body, client, logger }) => {
     const teamId = body.team_id;
     if (event.item.type !== "message" || !teamId) return report({ outcome: "nothing" });
-    const binding = await options.core.bindingFor("slack", teamId);
-    const rule = reactionRule(binding, [event.reaction]);
-    const author = event.item_user;
-    if (!rule || !author || author === event.user) return report({ outcome: "nothing" });
-    const [target, reactor] = await Promise.all([
-      lookupUser(client, author, logger),
-      lookupUser(client, event.user, logger),
-    ]);
-    if (target?.isBot || reactor?.isBot) return report({ outcome: "nothing" });
-    const outcome = await options.core.reactionAdded(context(binding.realmId, event.user), {
-      platform: "slack",
-      messageId: `${event.item.channel}:${event.item.ts}`,
-      reactorId: event.user,
-      emoji: rule.emoji,
-      targetId: author,
-      giver: slackUser(event.user),
-      target: slackUser(author),
-      amount: rule.amount,
-      currencyId: rule.currencyId,
-    });
-    if (outcome.outcome === "refused" && outcome.notify) {
-      const text = await refusalNote(options.core, "slack", binding.realmId, rule, outcome);
-      try {
-        await client.chat.postEphemeral({ channel: event.item.channel, user: event.user, text });
-      } catch (error) {
-        logger.warn(`chat.postEphemeral failed: ${error instanceof Error ? error.message : String(error)}`);
+    const messageId = `${event.item.channel}:${event.item.ts}`;
+    await inOrder(messageId, async () => {
+      const binding = await options.core.bindingFor("slack", teamId);
+      const rule = reactionRule(binding, [event.reaction]);
+      const author = event.item_user;
+      if (!rule || !author || author === event.user) return report({ outcome: "nothing" });
+      const [target, reactor] = await Promise.all([
+        lookupUser(client, author, logger),
+        lookupUser(client, event.user, logger),
+      ]);
+      if (target?.isBot || reactor?.isBot) return report({ outcome: "nothing" });
+      const outcome = await options.core.reactionAdded(context(binding.realmId, event.user), {
+        platform: "slack",
+        messageId,
+        reactorId: event.user,
+        emoji: rule.emoji,
+        targetId: author,
+        giver: slackUser(event.user),
+        target: slackUser(author),
+        amount: rule.amount,
+        currencyId: rule.currencyId,
+      });
+      if (outcome.outcome === "refused" && outcome.notify) {
+        const text = await refusalNote(options.core, "slack", binding.realmId, rule, outcome);
+        try {
+          await client.chat.postEphemeral({ channel: event.item.channel, user: event.user, text });
+        } catch (error) {
+          logger.warn(`chat.postEphemeral failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
-    }
-    report(outcome);
+      report(outcome);
+    });
   });
 
   app.event("reaction_removed", async ({ event, body }) => {
     const teamId = body.team_id;
     if (event.item.type !== "message" || !teamId) return report({ outcome: "nothing" });
-    const binding = await options.core.bindingFor("slack", teamId);
-    const rule = reactionRule(binding, [event.reaction]);
-    if (!rule) return report({ outcome: "nothing" });
-    report(
-      await options.core.reactionRemoved(context(binding.realmId, event.user), {
-        platform: "slack",
-        messageId: `${event.item.channel}:${event.item.ts}`,
-        reactorId: event.user,
-        emoji: rule.emoji,
-      }),
-    );
+    const messageId = `${event.item.channel}:${event.item.ts}`;
+    await inOrder(messageId, async () => {
+      const binding = await options.core.bindingFor("slack", teamId);
+      const rule = reactionRule(binding, [event.reaction]);
+      if (!rule) return report({ outcome: "nothing" });
+      report(
+        await options.core.reactionRemoved(context(binding.realmId, event.user), {
+          platform: "slack",
+          messageId,
+          reactorId: event.user,
+          emoji: rule.emoji,
+        }),
+      );
+    });
   });
 }
 
